@@ -1,0 +1,47 @@
+"""Execute notebooks in place so that every stored output is real.
+
+Usage: python tools/run_nb.py nbs/03_momentum.ipynb [more.ipynb ...] [--skip cuda,slow]
+
+Cells flagged `#| cuda` are always skipped here (no GPU on the CPU machines) and their outputs are
+cleared; cells flagged with one of `--skip` keep whatever output they already had (use this only to
+re-run the fast cells of a notebook whose slow cells did not change). Runs in `nbs/`, like nbdev-test.
+"""
+import argparse, re, sys
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+
+_flag_re = re.compile(r'^\s*#\|\s*(cuda|slow|notest)\s*$', re.MULTILINE)
+
+def cell_flags(cell):
+    "The nbdev test flags (`cuda`, `slow`, `notest`) a code cell carries"
+    return set(_flag_re.findall(cell.source)) if cell.cell_type == 'code' else set()
+
+class SkippingClient(NotebookClient):
+    "An nbclient that clears `#| cuda` cells and leaves cells with a flag in `skip` untouched"
+    def __init__(self, nb, skip=(), **kw):
+        super().__init__(nb, **kw)
+        self.skip = set(skip)
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        flags = cell_flags(cell)
+        if 'cuda' in flags:
+            cell.outputs, cell.execution_count = [], None
+            return cell
+        if flags & self.skip: return cell
+        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+
+def run(path, skip=()):
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    SkippingClient(nb, skip=skip, timeout=1800, kernel_name='python3',
+                   resources={'metadata': {'path': str(path.parent)}}).execute()
+    nbformat.write(nb, path)
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('nbs', nargs='+')
+    ap.add_argument('--skip', default='', help='comma-separated flags whose cells keep their outputs')
+    a = ap.parse_args()
+    for nb in a.nbs:
+        print('running', nb, flush=True)
+        run(nb, [s for s in a.skip.split(',') if s])
