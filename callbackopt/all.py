@@ -1,0 +1,4 @@
+"Everything public in callbackopt: `from callbackopt.all import *`"
+from .data import *
+from .baseline import *
+from .optimizer import *
