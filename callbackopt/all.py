@@ -7,3 +7,4 @@ from .momentum import *
 from .rmsprop import *
 from .adam import *
 from .wd_variants import *
+from .callbacks import *
