@@ -3,18 +3,18 @@
 Markdown cells are copied; code cells become ```python blocks followed by their text outputs; image outputs are
 not copied (put images in nbs/images and link them from markdown). `--check` fails if README.md is out of date.
 """
-import sys
+import json, sys
 from pathlib import Path
-import nbformat
 
 def render(nb_path='nbs/index.ipynb'):
-    nb = nbformat.read(nb_path, as_version=4)
+    cells = json.loads(Path(nb_path).read_text())['cells']
     parts = ['<!-- WARNING: generated from nbs/index.ipynb by tools/make_readme.py; do not edit -->']
-    for c in nb.cells:
-        if c.cell_type == 'markdown': parts.append(c.source.replace('](images/', '](nbs/images/'))
-        elif c.cell_type == 'code' and not c.source.lstrip().startswith('#| hide'):
-            parts.append(f"```python\n{c.source}\n```")
-            text = ''.join(o.get('text', '') or o.get('data', {}).get('text/plain', '') for o in c.get('outputs', []))
+    for c in cells:
+        src = ''.join(c['source'])
+        if c['cell_type'] == 'markdown': parts.append(src.replace('](images/', '](nbs/images/'))
+        elif c['cell_type'] == 'code' and not src.lstrip().startswith('#| hide'):
+            parts.append(f"```python\n{src}\n```")
+            text = ''.join(''.join(o.get('text', '') or o.get('data', {}).get('text/plain', '')) for o in c.get('outputs', []))
             if text.strip(): parts.append(f"```\n{text.rstrip()}\n```")
     return '\n\n'.join(parts) + '\n'
 
