@@ -11,7 +11,7 @@ from fastai.vision.all import *
 from .data import *
 
 # %% auto #0
-__all__ = ['REDUCED', 'get_learner', 'get_reduced_data', 'main']
+__all__ = ['REDUCED', 'get_learner', 'get_reduced_data', 'train_baseline']
 
 # %% ../nbs/01_baseline.ipynb #e5317458
 def get_learner(
@@ -41,9 +41,9 @@ def get_reduced_data(
 
 # %% ../nbs/01_baseline.ipynb #19b0c6a4
 @call_parse
-def main(
-    quick:Store_true=False, # One epoch of ResNet-18 on the shipped sample
-    full:Store_true=False, # The book's setting (GPU): 160/128 px, ResNet-34, 3 epochs
+def train_baseline(
+    quick:bool=False, # One epoch of ResNet-18 on the shipped sample
+    full:bool=False, # The book's setting (GPU): 160/128 px, ResNet-34, 3 epochs
     source:str=URLs.IMAGENETTE_160, # Full Imagenette: URL, folder or .tgz
 ):
     "Train the chapter's baseline and print fastai's results table"

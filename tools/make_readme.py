@@ -13,7 +13,7 @@ def render(nb_path='nbs/index.ipynb'):
         src = ''.join(c['source'])
         if c['cell_type'] == 'markdown': parts.append(src.replace('](images/', '](nbs/images/'))
         elif c['cell_type'] == 'code' and not src.lstrip().startswith('#| hide'):
-            parts.append(f"```python\n{src}\n```")
+            if '#| echo: false' not in src: parts.append(f"```python\n{src}\n```")
             text = ''.join(''.join(o.get('text', '') or o.get('data', {}).get('text/plain', '')) for o in c.get('outputs', []))
             if text.strip(): parts.append(f"```\n{text.rstrip()}\n```")
     return '\n\n'.join(parts) + '\n'
