@@ -9,3 +9,4 @@ from .adam import *
 from .wd_variants import *
 from .callbacks import *
 from .compare import compare, OPTIMIZERS, get_opt_func, train_one, summarize, to_markdown, plot_comparison
+from .fast import *

@@ -49,6 +49,10 @@ class Hypers(MutableMapping):
     def __repr__(self): return repr(dict(self))
 
 # %% ../nbs/02_optimizer.ipynb #0a35b8d7
+def _cb_defaults(cb):
+    "The `defaults` of stepper `cb`, looking through `functools.partial`"
+    return getattr(cb, 'defaults', None) or getattr(getattr(cb, 'func', None), 'defaults', {})
+
 def _names(cbs): return [getattr(cb, '__name__', None) or getattr(getattr(cb, 'func', None), '__name__', repr(cb)) for cb in cbs]
 
 def _required(cb):
@@ -74,10 +78,12 @@ class Optimizer(torch.optim.Optimizer):
         params, # Tensors, a list of lists of tensors (one per group) or torch-style group dicts
         cbs, # Stepper callbacks, run in order on each parameter
         train_bn:bool=True, # Keep training parameters whose state has `force_train` (batch norm) when frozen
+        fast:bool|str=False, # `True`: run the chain once per group on flat buffers, compiled (see `callbackopt.fast`); `'eager'`: flat, not compiled
         **defaults # Hyper-parameters, overriding the steppers' `defaults`
     ):
-        self.cbs,self.train_bn,self.frozen_idx = L(cbs),train_bn,0
-        defaults = merge(*self.cbs.attrgot('defaults', {}), defaults)
+        if fast not in (False, True, 'eager'): raise ValueError(f"fast={fast!r}: use False, True or 'eager'.")
+        self.cbs,self.train_bn,self.frozen_idx,self.fast = L(cbs),train_bn,0,fast
+        defaults = merge(*self.cbs.map(_cb_defaults), defaults)
         named = [_required(cb) for cb in self.cbs]
         self._known = set(defaults) | self._sched_only | {n for ns,_ in named for n in ns}
         for cb,(_,req) in zip(self.cbs, named):
@@ -105,6 +111,10 @@ def step(self:Optimizer, closure=None):
     todo = [(pg, [p for p in pg['params'] if p.grad is not None]) for pg in self.param_groups]
     if any(p.grad.is_sparse for _,ps in todo for p in ps):
         raise RuntimeError("callbackopt's steppers need dense gradients; this parameter has a sparse one (use torch.optim.SparseAdam).")
+    if self.fast:
+        from .fast import fast_step     # imported here, so that `import callbackopt.optimizer` does not load it
+        fast_step(self, todo)
+        return loss
     for pg,ps in todo:
         hyper = {k:v for k,v in pg.items() if k != 'params'}
         for p in ps:
