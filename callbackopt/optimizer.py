@@ -124,6 +124,14 @@ def step(self:Optimizer, closure=None):
                 if new: state.update(new)
     return loss
 
+# %% ../nbs/02_optimizer.ipynb #43febb6f
+@patch
+def zero_grad(self:Optimizer,
+    set_to_none:bool|None=None, # `None`: `True` in eager mode (torch's default), `False` in fast mode
+):
+    "Clear the gradients: set them to `None`, or zero them in place (the default in fast mode, so they stay in the flat buffers)"
+    super(Optimizer, self).zero_grad(set_to_none=not self.fast if set_to_none is None else set_to_none)
+
 # %% ../nbs/02_optimizer.ipynb #e451efc3
 def sgd_step(
     p:Tensor, # Parameter (with `p.grad`)
@@ -169,6 +177,7 @@ def freeze_to(self:Optimizer, n:int):
         for p in pg['params']:
             force = self.train_bn and self.state.get(p, {}).get('force_train', False)
             p.requires_grad_(i >= self.frozen_idx or force)
+            if not p.requires_grad: p.grad = None     # a frozen parameter has no gradient, so no stepper touches it
 
 @patch
 def freeze(self:Optimizer):
