@@ -42,16 +42,22 @@ class Hypers(MutableMapping):
     def __getitem__(self, k):
         if k == 'params': raise KeyError(k)
         return self.pg[k]
-    def __setitem__(self, k, v): check_hyper(k, v); self.pg[k] = v
-    def __delitem__(self, k): del self.pg[k]
+    def __setitem__(self, k, v):
+        if k == 'params': raise KeyError("'params' is not a hyper-parameter")
+        check_hyper(k, v); self.pg[k] = v
+    def __delitem__(self, k):
+        if k == 'params': raise KeyError("'params' is not a hyper-parameter")
+        del self.pg[k]
     def __iter__(self): return (k for k in self.pg if k != 'params')
     def __len__(self): return len(self.pg) - 1
     def __repr__(self): return repr(dict(self))
 
 # %% ../nbs/02_optimizer.ipynb #0a35b8d7
 def _cb_defaults(cb):
-    "The `defaults` of stepper `cb`, looking through `functools.partial`"
-    return getattr(cb, 'defaults', None) or getattr(getattr(cb, 'func', None), 'defaults', {})
+    "The `defaults` of stepper `cb`; for a `functools.partial`, its function's, updated by the hypers it fixes"
+    if getattr(cb, 'defaults', None): return cb.defaults
+    d = getattr(getattr(cb, 'func', None), 'defaults', {})
+    return {**d, **{k:v for k,v in getattr(cb, 'keywords', {}).items() if k in d}}
 
 def _names(cbs): return [getattr(cb, '__name__', None) or getattr(getattr(cb, 'func', None), '__name__', repr(cb)) for cb in cbs]
 
@@ -90,7 +96,10 @@ class Optimizer(torch.optim.Optimizer):
             missing = (req & (_nonneg | _unit)) - set(defaults)   # other required names are state from earlier steppers
             if missing: raise TypeError(f"Stepper {_names([cb])[0]} needs hyper-parameter(s) {sorted(missing)}: pass them to Optimizer.")
         for k,v in defaults.items(): check_hyper(k, v)
-        super().__init__(_groups(params), defaults)
+        groups = _groups(params)
+        for g in groups:
+            for k,v in g.items(): check_hyper(k, v)
+        super().__init__(groups, defaults)
         per_group = {k:v for k,v in defaults.items() if isinstance(v, (list, tuple, L, slice, np.ndarray))}
         if per_group: self.set_hypers(**per_group)   # one value per group, or a slice spread over them
 
@@ -124,7 +133,7 @@ def step(self:Optimizer, closure=None):
                 if new: state.update(new)
     return loss
 
-# %% ../nbs/02_optimizer.ipynb #43febb6f
+# %% ../nbs/02_optimizer.ipynb #60c5206e
 @patch
 def zero_grad(self:Optimizer,
     set_to_none:bool|None=None, # `None`: `True` in eager mode (torch's default), `False` in fast mode
@@ -219,7 +228,8 @@ def _check_sd(opt, sd):
     shapes = [tuple(p.shape) for p in opt._params()]
     for i,(a,b) in enumerate(zip(shapes, sd.get('shapes', shapes))):
         if tuple(a) != tuple(b): raise ValueError(f"Parameter {i}: the state dict is for shape {tuple(b)}, this parameter has shape {tuple(a)}.")
-    if 'steppers' in sd and list(sd['steppers']) != _names(opt.cbs): raise ValueError(f"The state dict was saved by steppers {sd['steppers']}, this optimizer runs {_names(opt.cbs)}.")
+    if 'steppers' not in sd: raise ValueError("Not a callbackopt state dict (no 'steppers'): a torch.optim state dict has other state names and hypers.")
+    if list(sd['steppers']) != _names(opt.cbs): raise ValueError(f"The state dict was saved by steppers {sd['steppers']}, this optimizer runs {_names(opt.cbs)}.")
     for k,v in (kv for g in theirs for kv in g.items()): check_hyper(k, v)
 
 def _copy_to(v, p):
