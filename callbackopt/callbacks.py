@@ -83,7 +83,7 @@ class TerminateOnNaN(Callback):
     "Stop the fit (`CancelFitException`) when the loss, or optionally a gradient, is NaN or infinite"
     order = -9
     def __init__(self,
-        check_grads:bool=False, # Also check the loss and all gradients in `before_step`, so no step is taken with them
+        check_grads:bool=False, # Also check the loss and all gradients in `before_step`, so no step is taken with them (gradients: not under fp16, where GradScaler skips overflowing steps itself)
         restore:bool=False, # On stopping, load back the weights and optimizer state of the last finite step
     ):
         for k,v in (('check_grads', check_grads), ('restore', restore)):
@@ -104,6 +104,7 @@ class TerminateOnNaN(Callback):
         "With `check_grads`, stop before the step on a non-finite loss or gradient"
         if not self.check_grads: return
         if not _all_finite([self.learn.loss_grad]): self._stop('loss')
+        if getattr(self.learn, 'scaler', None) is not None: return   # fp16: inf in scaled grads is GradScaler's business (it skips the step)
         if not _all_finite([p.grad for p in self.learn.model.parameters()]):
             bad = [n for n,p in self.learn.model.named_parameters() if p.grad is not None and not p.grad.isfinite().all()]
             self._stop(f'gradient of {bad[0]}')

@@ -83,7 +83,8 @@ def train_one(
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=cbs)
     secs = time.perf_counter() - t0
     rows = [dict(zip(('train_loss', 'valid_loss', 'accuracy'), map(float, v[:3]))) for v in learn.recorder.values]
-    return dict(opt=name, seed=seed, lr=lr, **rows[-1], epoch_time=secs/epochs, epochs=rows,
+    last = rows[-1] if rows else dict(train_loss=np.nan, valid_loss=np.nan, accuracy=np.nan)   # cancelled in epoch 0
+    return dict(opt=name, seed=seed, lr=lr, **last, epoch_time=secs/max(len(rows), 1), epochs=rows,
                 losses=[float(o) for o in learn.recorder.losses])
 
 # %% ../nbs/09_compare.ipynb #4f0d3a77

@@ -212,7 +212,7 @@ class FastStep:
             old, new = {b.ids: b for b in self.layouts.get(gi, [])}, []
             for key,bps in buckets.items():
                 b = old.pop(tuple(map(id, bps)), None)
-                if b is None or b.tkeys != key[2]: b = _Bucket(bps, self.opt.state, key[2])
+                if b is None or b.tkeys != key[2] or (b.device, b.dtype) != key[:2]: b = _Bucket(bps, self.opt.state, key[2])
                 new.append(b)
             for b in old.values(): b.release(self.opt.state)
             self.layouts[gi] = new
