@@ -6,7 +6,7 @@ Docs: https://callbackopt.github.io/callbackopt/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #0e637b61
 from __future__ import annotations
-import os, tarfile, warnings, shutil
+import os, tarfile, tempfile, warnings, shutil
 from pathlib import Path
 from PIL import Image
 import fastai.data
@@ -76,13 +76,14 @@ def untar_imagenette(
 def _extract(fname:Path)->Path:
     "Extract the archive `fname` once into fastai's data folder and return the extracted folder"
     if not valid_imagenette_archive(fname): raise ValueError(f"{fname} is not a readable Imagenette .tgz (with train/ and val/).")
-    dest = fastai_cfg().path('data')/'callbackopt'/fname.name.removesuffix('.tgz').removesuffix('.tar.gz')
+    st = fname.stat()   # the cache is keyed by name, size and time, so a changed archive is extracted again
+    dest = fastai_cfg().path('data')/'callbackopt'/f"{fname.name.removesuffix('.tgz').removesuffix('.tar.gz')}-{st.st_size}-{int(st.st_mtime)}"
     if not dest.exists():
-        tmp = dest.with_name(dest.name + '.partial')
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.parent.mkdir(parents=True, exist_ok=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=dest.name + '.partial'))
         with tarfile.open(fname) as tf: tf.extractall(tmp, filter='data')
-        tmp.rename(dest)
+        try: tmp.rename(dest)
+        except OSError: shutil.rmtree(tmp, ignore_errors=True)   # another process extracted it first
     return dest
 
 def imagenette_path(
