@@ -5,8 +5,10 @@ Usage: python tools/run_nb.py nbs/03_momentum.ipynb [more.ipynb ...] [--skip cud
 Cells flagged `#| cuda` are always skipped here (no GPU on the CPU machines) and their outputs are
 cleared; cells flagged with one of `--skip` keep whatever output they already had (use this only to
 re-run the fast cells of a notebook whose slow cells did not change). Runs in `nbs/`, like nbdev-test.
+Where a local Imagenette archive lies beside the checkout, `CALLBACKOPT_IMAGENETTE` points at it (notebooks never
+name a local path: without it, `get_data()` uses fastai's download).
 """
-import argparse, re, sys
+import argparse, os, re, sys
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
@@ -37,7 +39,13 @@ def run(path, skip=()):
                    resources={'metadata': {'path': str(path.parent)}}).execute()
     nbformat.write(nb, path)
 
+def use_local_data():
+    "Point `CALLBACKOPT_IMAGENETTE` at a local Imagenette archive beside the checkout, if there is one (else fastai downloads)"
+    local = Path(__file__).resolve().parents[2]/'shared'/'data'/'imagenette2-160.tgz'
+    if local.exists(): os.environ.setdefault('CALLBACKOPT_IMAGENETTE', str(local))
+
 if __name__ == '__main__':
+    use_local_data()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('nbs', nargs='+')
     ap.add_argument('--skip', default='', help='comma-separated flags whose cells keep their outputs')
