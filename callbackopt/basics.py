@@ -14,6 +14,7 @@ from .optimizer import *
 __all__ = ['weight_decay', 'l2_reg']
 
 # %% ../nbs/03_basics.ipynb #f4f3da0e
+# Signature and update from fastai (fastai/optimizer.py: weight_decay), Apache-2.0
 def weight_decay(
     p:Tensor, # Parameter
     lr:float, # Learning rate γ
@@ -27,8 +28,10 @@ def weight_decay(
 weight_decay.defaults = dict(wd=0.)
 
 # %% ../nbs/03_basics.ipynb #4fd53292
+# Signature and update from fastai (fastai/optimizer.py: l2_reg), Apache-2.0
 def l2_reg(
     p:Tensor, # Parameter (with `p.grad`, which is changed in place)
+    lr:float, # Learning rate γ (unused: there for fastai's positional signature `l2_reg(p, lr, wd)`)
     wd:float, # L2 penalty λ (the loss gains λ/2·‖p‖²)
     do_wd:bool=True, # Per-parameter state: `False` (set by fastai's `Learner` for bias and norm parameters) skips it
     **kwargs
