@@ -6,18 +6,20 @@ Docs: https://callbackopt.github.io/callbackopt/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #0e637b61
 from __future__ import annotations
-import os, tarfile, tempfile, warnings, shutil
+import os, tarfile, warnings, shutil, hashlib, gzip, zlib, signal, secrets, threading, platform
+from contextlib import contextmanager
 from pathlib import Path
 from PIL import Image
 import fastai.data
 from fastai.vision.all import *
 from fastdownload import FastDownload
-from fastcore.net import urlclean
+from fastdownload.core import download_url, urldest
 import callbackopt
 
 # %% auto #0
-__all__ = ['ENV_VAR', 'check_imagenette', 'valid_imagenette_archive', 'untar_imagenette', 'imagenette_path', 'get_data',
-           'make_sample', 'imagenette_sample', 'reduced_imagenette']
+__all__ = ['ENV_VAR', 'IMAGENETTE_CLASSES', 'check_imagenette', 'check_images', 'extract_archive', 'valid_imagenette_archive',
+           'archive_key', 'untar_imagenette', 'imagenette_path', 'class_name', 'get_data', 'make_sample',
+           'imagenette_sample', 'reduced_imagenette']
 
 # %% ../nbs/00_data.ipynb #ceccf460
 ENV_VAR = 'CALLBACKOPT_IMAGENETTE'
@@ -27,7 +29,7 @@ def _has_splits(path:Path): return (path/'train').is_dir() and (path/'val').is_d
 def check_imagenette(
     path:Path, # Folder holding `train/` and `val/`, or a folder with one such folder inside
 )->Path: # The folder that holds `train/` and `val/`
-    "Check `path` has the Imagenette layout `{train,val}/<class>/<images>` and no empty class; return the folder"
+    "Check `path` has the Imagenette layout `{train,val}/<class>/<images>`, no empty class and no val-only class; return the folder"
     path = Path(path).expanduser()
     if not path.exists(): raise FileNotFoundError(f"Imagenette not found: {path} does not exist.")
     if not path.is_dir(): raise NotADirectoryError(f"{path} is not a folder (nor a .tgz archive).")
@@ -35,57 +37,160 @@ def check_imagenette(
         inner = [d for d in path.iterdir() if d.is_dir() and _has_splits(d)]
         if len(inner) != 1: raise ValueError(f"{path} has no `train/` and `val/` folders: expected {path}/train/<class>/*.JPEG.")
         path = inner[0]
+    classes = {}
     for split in ('train', 'val'):
-        classes = [d for d in (path/split).iterdir() if d.is_dir()]
-        if not classes: raise ValueError(f"{path/split} has no class folders.")
-        empty = [d for d in classes if not get_image_files(d)]
+        classes[split] = {d.name for d in (path/split).iterdir() if d.is_dir()}
+        if not classes[split]: raise ValueError(f"{path/split} has no class folders.")
+        empty = [path/split/c for c in sorted(classes[split]) if not get_image_files(path/split/c)]
         if empty: raise ValueError(f"Empty class folder(s), no images in: {', '.join(map(str, empty))}")
+    missing = sorted(classes['val'] - classes['train'])
+    if missing: raise ValueError(f"Validation class(es) {', '.join(missing)} of {path/'val'} have no training images in {path/'train'}.")
     return path
 
-# %% ../nbs/00_data.ipynb #3adc9ccd
+# %% ../nbs/00_data.ipynb #da3171c5
+def check_images(
+    path:Path, # Folder of images (searched recursively)
+)->int: # The number of images, all readable
+    "Decode every image under `path`; raise a `ValueError` naming the first one that is not a readable image"
+    files = get_image_files(path)
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                im.draft('RGB', (1, 1))                             # JPEG: decode at 1/8 scale, still every byte
+                im.load()
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+            raise ValueError(f"Not a readable image: {f} ({e}).") from None
+    return len(files)
+
+# %% ../nbs/00_data.ipynb #dd24ce10
+def _check_tar_filter():
+    if not hasattr(tarfile, 'data_filter'):
+        raise RuntimeError(f"Python {platform.python_version()} has no tarfile extraction filters; callbackopt needs "
+                           "Python 3.10.12+, 3.11.4+ or 3.12+ to unpack archives safely.")
+
+def extract_archive(
+    fname:Path, # A tar archive (`.tgz`, `.tar.gz`, `.tar`)
+    dest:Path, # Folder to unpack into
+)->Path: # `dest`
+    "Unpack `fname` into `dest` through tarfile's `data` filter: no member is written outside `dest`"
+    _check_tar_filter()
+    try:
+        with tarfile.open(fname) as tf: tf.extractall(dest, filter='data')
+    except tarfile.FilterError as e: raise ValueError(f"{fname}: refused to unpack member {e.tarinfo.name!r} ({e}).") from None
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e: raise ValueError(f"{fname} is corrupt ({e}).") from None
+    return dest
+
+def _read_all(fname:Path):
+    "Read the whole of `fname`, decompressed if it is gzip, so that gzip checks its CRC and length"
+    with open(fname, 'rb') as f: gz = f.read(2) == b'\x1f\x8b'
+    with (gzip.open if gz else open)(fname, 'rb') as f:
+        while f.read(1 << 20): pass
+
 def valid_imagenette_archive(
     fname:Path, # A `.tgz` file
-)->bool: # Whether it opens completely and holds `train/` and `val/` folders
-    "Whether `fname` is a readable tar.gz archive with Imagenette's `train/` and `val/` folders"
+)->bool: # Whether it reads completely (CRC checked) and holds `train/` and `val/` folders
+    "Whether `fname` is a complete, uncorrupted tar(.gz) archive with Imagenette's `train/` and `val/` folders"
     try:
+        _read_all(fname)
         with tarfile.open(fname) as tf: names = tf.getnames()
-    except (tarfile.TarError, OSError, EOFError): return False
+    except (tarfile.TarError, OSError, EOFError, zlib.error): return False
     dirs = {p for n in names for p in Path(n).parts[:2]}
     return {'train', 'val'} <= dirs
+
+# %% ../nbs/00_data.ipynb #00fad6b6
+def archive_key(
+    fname:Path, # A file
+)->str: # 16 hex digits
+    "A key of `fname`'s content: a hash of its size and of its first and last MiB"
+    size, mib = Path(fname).stat().st_size, 1 << 20
+    h = hashlib.sha256(str(size).encode())
+    with open(fname, 'rb') as f:
+        h.update(f.read(mib))
+        f.seek(max(size - mib, 0)); h.update(f.read(mib))
+    return h.hexdigest()[:16]
+
+_PARTIAL = '.partial-'
+
+def _pid_alive(pid:int)->bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass
+    return True
+
+def _sweep_partials(folder:Path):
+    "Remove the `*.partial-<pid>-*` build folders in `folder` whose process is no longer running"
+    for p in Path(folder).glob(f'*{_PARTIAL}*'):
+        pid = p.name.rsplit(_PARTIAL, 1)[1].split('-')[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)): shutil.rmtree(p, ignore_errors=True)
+
+@contextmanager
+def _sigterm_raises():
+    "In the main thread, turn SIGTERM into `SystemExit(143)` for the block, so that clean-up code runs"
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    def handler(signum, frame): raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, handler)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+@contextmanager
+def _building(
+    dest:Path, # The folder to publish
+):
+    "Yield a fresh folder beside `dest`, rename it to `dest` when the block ends, and remove it if the block fails"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_partials(dest.parent)
+    tmp = dest.with_name(f"{dest.name}{_PARTIAL}{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        with _sigterm_raises():
+            tmp.mkdir()                                             # the umask's permissions (mkdtemp would give 0700)
+            yield tmp
+            try: tmp.rename(dest)
+            except OSError:
+                if not dest.is_dir(): raise                         # else another process published it first
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+
+def _extract(
+    fname:Path, # A local Imagenette archive
+    root:Path|None=None, # Cache folder; default: `callbackopt/` in fastai's data folder
+)->Path: # The extracted folder
+    "Extract the archive `fname` once into the cache and return the extracted folder"
+    fname = Path(fname)
+    root = Path(root) if root is not None else fastai_cfg().path('data')/'callbackopt'
+    dest = root/f"{fname.name.removesuffix('.tgz').removesuffix('.tar.gz').removesuffix('.tar')}-{archive_key(fname)}"
+    if dest.is_dir(): return dest
+    if not valid_imagenette_archive(fname):
+        raise ValueError(f"{fname} is not a readable Imagenette .tgz with train/ and val/ (truncated or corrupt?).")
+    with _building(dest) as tmp: extract_archive(fname, tmp)
+    return dest
 
 # %% ../nbs/00_data.ipynb #cb23b393
 def untar_imagenette(
     url:str=URLs.IMAGENETTE_160, # fastai URL of the archive
     fd:FastDownload=None, # Downloader; default: fastai's, as `untar_data` uses it
+    progress:bool=True, # Show the download's progress bar
 )->Path: # Folder holding `train/` and `val/`
-    "`untar_data` for `url`, accepting a valid archive whose recorded checksum is stale and retrying a broken one once"
+    "Download `url` like `untar_data`, accept a valid archive whose recorded checksum is stale, retry a broken one once"
     if fd is None: fd = FastDownload(fastai_cfg(), module=fastai.data, base='~/.fastai')  # exactly as `untar_data`
-    arch = fd.arch_path()/urlclean(Path(url).name)
+    fd.arch_path().mkdir(parents=True, exist_ok=True)
+    arch, err = urldest(url, fd.arch_path()), None
     for attempt in range(2):
-        try: return check_imagenette(fd.get(url, force=attempt > 0))
-        except Exception as e: err = e
-        if valid_imagenette_archive(arch):
-            warnings.warn(f"{arch} does not match the size/checksum fastai recorded for {url} ({err}); it is a valid "
-                          "Imagenette archive, so it is used (fastai issue #3369: the record is stale).")
-            return check_imagenette(fd.extract(url, force=True))
-        if arch.exists(): arch.unlink()
+        try:
+            if attempt or not arch.exists(): download_url(url, arch, show_progress=progress)
+            if valid_imagenette_archive(arch):
+                if not fd.check(url, arch):
+                    warnings.warn(f"{arch} does not match the size/checksum fastai recorded for {url}; it is a valid "
+                                  "Imagenette archive, so it is used (fastai issue #3369: the record is stale).")
+                return check_imagenette(_extract(arch, fd.data_path()/'callbackopt'))
+            err = 'not a complete tar.gz archive with train/ and val/'
+        except (OSError, ValueError) as e: err = e
+        arch.unlink(missing_ok=True)
     raise RuntimeError(f"Could not get a usable archive from {url}: {arch} is missing or broken ({err}). Remove it and "
                        f"try again, or download it by hand and set {ENV_VAR} to the archive or its extracted folder.")
 
 # %% ../nbs/00_data.ipynb #75e7f3e5
-def _extract(fname:Path)->Path:
-    "Extract the archive `fname` once into fastai's data folder and return the extracted folder"
-    if not valid_imagenette_archive(fname): raise ValueError(f"{fname} is not a readable Imagenette .tgz (with train/ and val/).")
-    st = fname.stat()   # the cache is keyed by name, size and time, so a changed archive is extracted again
-    dest = fastai_cfg().path('data')/'callbackopt'/f"{fname.name.removesuffix('.tgz').removesuffix('.tar.gz')}-{st.st_size}-{int(st.st_mtime)}"
-    if not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=dest.name + '.partial'))
-        with tarfile.open(fname) as tf: tf.extractall(tmp, filter='data')
-        try: tmp.rename(dest)
-        except OSError: shutil.rmtree(tmp, ignore_errors=True)   # another process extracted it first
-    return dest
-
 def imagenette_path(
     source:str|Path=URLs.IMAGENETTE_160, # A fastai URL, a local folder or a local `.tgz`
 )->Path: # Folder holding `train/` and `val/`
@@ -98,19 +203,35 @@ def imagenette_path(
     return check_imagenette(source)
 
 # %% ../nbs/00_data.ipynb #665f67bb
+IMAGENETTE_CLASSES = {'n01440764': 'tench', 'n02102040': 'English springer', 'n02979186': 'cassette player',
+                      'n03000684': 'chain saw', 'n03028079': 'church', 'n03394916': 'French horn',
+                      'n03417042': 'garbage truck', 'n03425413': 'gas pump', 'n03445777': 'golf ball',
+                      'n03888605': 'parachute'}
+
+def class_name(o:Path)->str:
+    "The Imagenette class name of image `o` from its folder's WordNet id (the id itself if unknown)"
+    return IMAGENETTE_CLASSES.get(parent_label(o), parent_label(o))
+
+_checked = set()
+
 def get_data(
     source:str|Path=URLs.IMAGENETTE_160, # fastai URL, local folder or local `.tgz` (see `imagenette_path`)
     presize:int=160, # Size of the item-level `Resize`
     resize:int=128, # Size of the batch-level random crops
     bs:int=128, # Batch size
+    names:bool=False, # Label by class name ('tench') instead of WordNet id ('n01440764')
     **kwargs # Passed to `DataBlock.dataloaders` (e.g. `num_workers`, `device`)
 )->DataLoaders:
     "Imagenette DataLoaders as in the book: `Resize(presize)`, `aug_transforms(min_scale=0.5, size=resize)`, normalised"
+    path = imagenette_path(source)
+    if path not in _checked: check_images(path); _checked.add(path)
     dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files,
-                       splitter=GrandparentSplitter(valid_name='val'), get_y=parent_label,
+                       splitter=GrandparentSplitter(valid_name='val'), get_y=class_name if names else parent_label,
                        item_tfms=Resize(presize),
                        batch_tfms=[*aug_transforms(min_scale=0.5, size=resize), Normalize.from_stats(*imagenet_stats)])
-    return dblock.dataloaders(imagenette_path(source), bs=bs, **kwargs)
+    dls = dblock.dataloaders(path, bs=bs, **kwargs)
+    if len(dls.train) == 0: raise ValueError(f"Batch size {bs} is larger than the {len(dls.train_ds)} training images of {path}.")
+    return dls
 
 # %% ../nbs/00_data.ipynb #60ffd5c9
 def _image_key(name:str):
@@ -156,16 +277,25 @@ def imagenette_sample()->Path:
     return Path(callbackopt.__file__).parent/'data'/'imagenette_sample'
 
 # %% ../nbs/00_data.ipynb #6ce613ea
+def _source_key(src:str|Path)->str:
+    "A short key of where data comes from: an archive's content, a folder's full path, or a URL"
+    if isinstance(src, Path) and src.is_file(): return archive_key(src)
+    return hashlib.sha256(str(src.resolve() if isinstance(src, Path) else src).encode()).hexdigest()[:16]
+
 def reduced_imagenette(
     n_train:int=100, # Training images per class
     n_valid:int=50, # Validation images per class
     size:int=96, # Image size in pixels
     source:str|Path=URLs.IMAGENETTE_160, # Where the full data comes from (see `imagenette_path`)
 )->Path: # Folder of the reduced data set
-    "A reduced real Imagenette (first `n_train`/`n_valid` images per class at `size`²), made once and cached"
-    dest = fastai_cfg().path('data')/f'imagenette_reduced_{n_train}_{n_valid}_{size}'
-    if dest.exists(): return check_imagenette(dest)
+    "A reduced real Imagenette (first `n_train`/`n_valid` images per class at `size`²), made once per source and cached"
     src = os.environ.get(ENV_VAR) if isinstance(source, str) and '://' in source else source
-    src = Path(src) if src and Path(src).is_file() else imagenette_path(source)   # an archive is read directly
-    tmp = make_sample(src, dest.with_name(dest.name + '.partial'), n_train, n_valid, size)
-    return Path(tmp.rename(dest))
+    src = Path(src).expanduser() if src else None
+    if src is None: src = imagenette_path(source)                   # fastai's download
+    elif src.is_file():                                             # an archive is read directly, once checked
+        if not valid_imagenette_archive(src): raise ValueError(f"{src} is not a readable Imagenette .tgz with train/ and val/.")
+    else: src = check_imagenette(src)
+    dest = fastai_cfg().path('data')/f'imagenette_reduced_{n_train}_{n_valid}_{size}-{_source_key(src)}'
+    if not dest.is_dir():
+        with _building(dest) as tmp: make_sample(src, tmp, n_train, n_valid, size)
+    return check_imagenette(dest)
