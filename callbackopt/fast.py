@@ -7,13 +7,13 @@ Docs: https://callbackopt.github.io/callbackopt/fast.html.md"""
 # %% ../nbs/10_fast.ipynb #43130a5c
 from __future__ import annotations
 import time, types, warnings
-import torch
+import numpy as np, torch
 from torch import Tensor
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
 # %% auto #0
-__all__ = ['run_chain', 'check_elementwise', 'hoist_scalars', 'FastStep', 'fast_step']
+__all__ = ['run_chain', 'check_chain', 'check_elementwise', 'hoist_scalars', 'FastStep', 'fast_step']
 
 # %% ../nbs/10_fast.ipynb #ec507e84
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -41,35 +41,45 @@ _ok_ops = {'aten::zeros_like', 'aten::empty_like', 'aten::ones_like', 'aten::ful
            'aten::empty_strided', 'aten::where', 'aten::lerp_', 'aten::lerp', 'aten::_local_scalar_dense'}
 
 class _OpSpy(TorchDispatchMode):
-    "Record the names of the ops that are not elementwise and touch more than one element"
-    def __init__(self): super().__init__(); self.bad = set()
+    "Record the ops that are not elementwise and touch more than one element: reductions to one number, and the rest"
+    def __init__(self): super().__init__(); self.bad, self.reduce = set(), set()
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
         if torch.Tag.pointwise not in func.tags and func._schema.name not in _ok_ops:
-            if any(isinstance(t, Tensor) and t.numel() > 1 for t in tree_leaves((args, kwargs, out))): self.bad.add(func._schema.name)
+            if any(isinstance(t, Tensor) and t.numel() > 1 for t in tree_leaves((args, kwargs))):
+                outs = [t for t in tree_leaves(out) if isinstance(t, Tensor)]
+                (self.reduce if outs and all(t.dim() == 0 for t in outs) else self.bad).add(func._schema.name)
         return out
+
+def _meta_like(p, n=3): return torch.empty(n, dtype=p.dtype, device='meta')
+
+def check_chain(
+    cbs:list, # Steppers
+    p:Tensor, # A parameter (for its dtype)
+    statics:dict, # Its flags (`do_wd`, …)
+    hyper:dict, # Hyper-parameters
+)->tuple: # (ops that are not elementwise, reductions to one number per parameter, keys of the tensor state the chain creates)
+    "Run the chain `cbs` on a 3-element `meta` copy of `p` with empty state: which ops it runs that are not elementwise, and what tensor state it keeps"
+    mp = _meta_like(p); mp.grad = _meta_like(p)
+    spy = _OpSpy()
+    try:
+        with spy: out = run_chain(cbs, mp, {}, {}, statics, hyper)
+    except Exception as e: return spy.bad | {f'error: {type(e).__name__}: {e}'}, spy.reduce, ()
+    return spy.bad, spy.reduce, tuple(sorted(k for k,v in out.items() if isinstance(v, Tensor) and v.shape == mp.shape))
 
 def check_elementwise(
     cbs:list, # Steppers
-    p:Tensor, # A parameter (for its dtypes)
-    tstate:dict, # Its tensor state
-    nums:dict, # Its numeric state
-    statics:dict, # Its other state
+    p:Tensor, # A parameter (for its dtype)
     hyper:dict, # Hyper-parameters
 )->set: # Names of the offending ops (or of the error the chain raised); empty if elementwise
-    "The non-elementwise ops the chain `cbs` runs, found on a 3-element `meta` copy of `p`"
-    mp = torch.empty(3, dtype=p.dtype, device='meta'); mp.grad = torch.empty(3, dtype=p.grad.dtype, device='meta')
-    ms = {k: torch.empty(3, dtype=v.dtype, device='meta') for k,v in tstate.items()}
-    spy = _OpSpy()
-    try:
-        with spy: run_chain(cbs, mp, ms, nums, statics, hyper)
-    except Exception as e: return spy.bad or {f'error: {type(e).__name__}: {e}'}
-    return spy.bad
+    "The non-elementwise ops (reductions included) the chain `cbs` runs, found on a 3-element `meta` copy of `p`"
+    bad, red, _ = check_chain(cbs, p, {}, hyper)
+    return bad | red
 
 # %% ../nbs/10_fast.ipynb #cdf9f5b7
 def _kind(v, p):
     "How a state value `v` of `p` travels in a flat step: 'T' (tensor shaped like `p`), 'N' (number), 'S' (static), None (unsupported)"
-    if isinstance(v, Tensor): return 'T' if v.shape == p.shape and v.device == p.device and v.layout == torch.strided else None
+    if isinstance(v, Tensor): return 'T' if v.shape == p.shape and v.dtype.is_floating_point and v.device == p.device and v.layout == torch.strided else None
     if _is_num(v): return 'N'
     if v is None or isinstance(v, (bool, str)): return 'S'
     return None
@@ -78,52 +88,75 @@ def _dense(t):
     "Is `t` dense (contiguous, possibly in a channels-last order)?"
     return t.is_contiguous() or t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last) or t.dim() == 5 and t.is_contiguous(memory_format=torch.channels_last_3d)
 
-def _view(flat, off, like):
-    "A view of the 1-d `flat` starting at element `off`, with `like`'s shape and strides"
-    return flat.as_strided(like.shape, like.stride(), flat.storage_offset() + off)
+_ALIGN = 16   # elements: every parameter starts 64-byte aligned (float32), as Inductor's kernels expect
 
-def _is_view_of(t, flat, off):
-    return t.data_ptr() == flat.data_ptr() + off * flat.element_size() and t.dtype == flat.dtype and t.device == flat.device
+class _Flat:
+    "A 1-d buffer of `n` elements; on CPU each piece handed out has its own storage (so `torch.save(p)` and safetensors see separate tensors)"
+    def __init__(self, n, dtype, device):
+        self.dtype, self.device, self.es = dtype, device, torch.empty((), dtype=dtype).element_size()
+        if device.type == 'cpu':
+            self.buf = np.zeros(n*self.es + 64, np.uint8); self.a = (-self.buf.ctypes.data) % 64
+            self.t = torch.frombuffer(self.buf, dtype=dtype, count=n, offset=self.a)
+        else: self.buf, self.t = None, torch.zeros(n, dtype=dtype, device=device)
+        self.ptr = self.t.data_ptr()
+
+    def piece(self, off, like):
+        "A tensor with `like`'s shape and strides over elements `off…` of the buffer"
+        if self.buf is None: return self.t.as_strided(like.shape, like.stride(), off)
+        return torch.frombuffer(self.buf, dtype=self.dtype, count=like.numel(), offset=self.a + off*self.es).as_strided(like.shape, like.stride())
+
+    def holds(self, t, off):
+        "Is `t` the piece of this buffer at `off`?"
+        return isinstance(t, Tensor) and t.data_ptr() == self.ptr + off*self.es and t.dtype == self.dtype and t.device == self.device
 
 class _Bucket:
-    "Parameters of one group that share device, dtype and non-tensor state: flat buffers for them, their grads and their state"
-    def __init__(self, params, state, tkeys):
-        self.params, p0, self.ids = params, params[0], tuple(map(id, params))
+    "The parameters of one group that share device, dtype and flags, laid end to end in flat buffers (with their gradients and tensor state)"
+    def __init__(self, params):
+        self.params, p0 = params, params[0]
         self.offs, n = [], 0
-        for p in params: self.offs.append(n); n += p.numel()
+        for p in params: self.offs.append(n); n += -(-p.numel() // _ALIGN) * _ALIGN
         self.numel, self.dtype, self.device, self.n_steps = n, p0.dtype, p0.device, 0
-        self.flat = torch.empty(n, dtype=p0.dtype, device=p0.device)
-        self.flat.grad = torch.empty(n, dtype=p0.grad.dtype, device=p0.device)
-        self.tstate = {k: torch.empty(n, dtype=dt, device=p0.device) for k,dt in tkeys}
-        self.adopt(state)
+        self.flat, self.grad, self.tstate = _Flat(n, p0.dtype, p0.device), _Flat(n, p0.dtype, p0.device), {}
+        self.flat.t.grad = self.grad.t
+        self.shapes = [(p.shape, p.stride()) for p in params]
+        self.put_params()
 
-    @property
-    def tkeys(self): return tuple(sorted((k, v.dtype) for k,v in self.tstate.items()))
+    def fits(self):
+        "Do the parameters still have the dtype, device, shape and strides they were laid out with?"
+        return all(p.dtype == self.dtype and p.device == self.device and (p.shape, p.stride()) == s for p,s in zip(self.params, self.shapes))
 
-    def adopt(self, state):
-        "Make every parameter, gradient and tensor state a view into the flat buffers (copying what is not one yet)"
+    def put_params(self):
+        "Make each parameter a piece of the flat buffer (copying in those that are not)"
         dst, src = [], []
         for p,off in zip(self.params, self.offs):
-            if not _is_view_of(p.data, self.flat, off):
-                v = _view(self.flat, off, p); dst.append(v); src.append(p.data); p.data = v
-            if not _is_view_of(p.grad, self.flat.grad, off):
-                v = _view(self.flat.grad, off, p); dst.append(v); src.append(p.grad); p.grad = v
-            s = state[p]
-            for k,f in self.tstate.items():
-                if not _is_view_of(s[k], f, off):
-                    v = _view(f, off, p); dst.append(v); src.append(s[k]); s[k] = v
-        if dst:
-            with torch.no_grad(): torch._foreach_copy_(dst, src) if len(set(t.dtype for t in src)) == 1 and all(a.dtype == b.dtype for a,b in zip(dst, src)) else [a.copy_(b) for a,b in zip(dst, src)]
-        return len(dst)
+            if not self.flat.holds(p.data, off):
+                v = self.flat.piece(off, p); dst.append(v); src.append(p.data); p.data = v
+        _copy(dst, src)
 
-    def release(self, state):
-        "Give every parameter and state tensor its own memory again"
-        for p,off in zip(self.params, self.offs):
-            if _is_view_of(p.data, self.flat, off): p.data = p.data.clone()
-            if p.grad is not None and p.grad.untyped_storage().data_ptr() == self.flat.grad.untyped_storage().data_ptr(): p.grad = p.grad.clone()
-            for k,f in self.tstate.items():
-                v = state.get(p, {}).get(k)
-                if isinstance(v, Tensor) and v.untyped_storage().data_ptr() == f.untyped_storage().data_ptr(): state[p][k] = v.clone()
+    def put(self, p, i, state, keys):
+        "Copy the gradient and the tensor state `keys` of parameter `i` into the buffers (if they are not there); return the copies to make"
+        off, dst, src = self.offs[i], [], []
+        if p.grad is not None and not self.grad.holds(p.grad, off):
+            v = self.grad.piece(off, p); dst.append(v); src.append(p.grad); p.grad = v
+        for k in keys:
+            if k not in self.tstate: self.tstate[k] = _Flat(self.numel, state[k].dtype, self.device)
+            f = self.tstate[k]
+            if f.dtype != state[k].dtype: return None
+            if not f.holds(state[k], off): v = f.piece(off, p); dst.append(v); src.append(state[k]); state[k] = v
+        return dst, src
+
+    def slices(self, i, keys):
+        "The flat slices of parameter `i`: its data, gradient and tensor state `keys`"
+        o, n = self.offs[i], self.params[i].numel()
+        return [self.flat.t[o:o+n], self.grad.t[o:o+n]] + [self.tstate[k].t[o:o+n] for k in keys]
+
+def _copy(dst, src):
+    "Copy each of `src` into `dst`, with one foreach call when the dtypes allow it"
+    if not dst: return
+    with torch.no_grad():
+        if all(a.dtype == b.dtype and a.device == b.device for a,b in zip(dst, src)): torch._foreach_copy_(dst, src)
+        else:
+            for a,b in zip(dst, src): a.copy_(b)
 
 # %% ../nbs/10_fast.ipynb #12dac16c
 def _is_scalar_node(nd, scalars):
@@ -159,113 +192,195 @@ def hoist_scalars(
     if hasattr(split, 'submod_1'): split.submod_1 = _LazyInductor(split.submod_1, on_compile)
     return split
 
-def _scalar(v, device, compiled):
-    "A hyper-parameter or numeric state for the flat call: a 0-dim float64/int64 tensor when compiled, else as is"
-    if not compiled or not _is_num(v): return v
-    return torch.tensor(v, dtype=torch.int64 if isinstance(v, int) else torch.float64, device=device)
+def _scalar(v):
+    "A number as a 0-dim float64/int64 tensor on the CPU (so a GPU step makes no sync), a tuple of numbers element by element, anything else as is"
+    if _is_num(v): return torch.tensor(v, dtype=torch.int64 if isinstance(v, int) else torch.float64)
+    if isinstance(v, (tuple, list)) and v and all(map(_is_num, v)): return type(v)(map(_scalar, v))
+    return v
+
+def _number(v):
+    "A 0-dim tensor the compiled step returned, back as a Python number (a CPU tensor: no sync)"
+    return v.item() if isinstance(v, Tensor) and v.dim() == 0 else v
+
+def _none(): return None
+
+def _eager_one(opt, p, hyper):
+    "`Optimizer.step`'s loop for one parameter (the optimizer's own `_step_one`)"
+    opt._step_one(p, hyper)
+
+def _usable(p):
+    "Can `p` live in a flat buffer? (floating point, dense, not empty)"
+    return p.is_floating_point() and p.layout == torch.strided and p.numel() > 0 and _dense(p)
+
+def _grad_fits(p):
+    g = p.grad
+    return g.dtype == p.dtype and g.layout == torch.strided and g.stride() == p.stride()
 
 class FastStep:
-    "Run an `Optimizer`'s steppers once per bucket of parameters, on flat buffers, compiled with `torch.compile` when possible"
+    "Step an `Optimizer`'s chain once per bucket of parameters on flat buffers, compiled; the per-parameter loop when that is not possible"
     _warned = set()
     def __init__(self,
         opt, # The `Optimizer` to step
-        fast=True, # `True` (compile) or `'eager'` (flat buffers, not compiled)
+        fast=True, # `True` (compile), or `'eager'` (the per-parameter loop, as `fast=False`)
     ):
         if fast not in (True, 'eager'): raise ValueError(f"fast={fast!r}: use False, True or 'eager'.")
-        self.opt, self.fast, self.mode = opt, fast, 'compile' if fast is True else 'eager'
-        self.layouts, self.n_compiles, self.compile_s, self.n_eager_params = {}, 0, 0., 0
-        self.ops_checked, self.elementwise = False, True
-        self._compiled = None
+        self.opt, self.fast = opt, fast
+        self.mode = None if fast is True else 'loop'   # set on the first step: 'compile', 'per_param' or 'loop'
+        self.layouts, self.n_compiles, self.compile_s, self.n_loop_steps = {}, 0, 0., 0
+        self.tkeys, self._compiled, self._per_param = (), None, None
+
+    def __deepcopy__(self, memo): return None    # rebuilt on the next step of the copy
+    def __reduce__(self): return (_none, ())
 
     def _warn(self, msg):
         if msg not in FastStep._warned: FastStep._warned.add(msg); warnings.warn(msg, stacklevel=4)
 
     def _count(self): self.n_compiles += 1
     def _backend(self, gm, example_inputs): return hoist_scalars(gm, example_inputs, self._count)
+    def _backend_dyn(self, gm, example_inputs):
+        from torch._inductor.compile_fx import compile_fx
+        self._count(); return compile_fx(gm, example_inputs)
+
+    def _fn(self, backend, dynamic):
+        fn = types.FunctionType(run_chain.__code__.replace(), run_chain.__globals__, f'run_chain_{id(self)}_{dynamic}')  # own dynamo cache
+        return torch.compile(fn, backend=backend, fullgraph=True, dynamic=dynamic)
 
     @property
     def compiled(self):
-        if self._compiled is None:
-            fn = types.FunctionType(run_chain.__code__.replace(), run_chain.__globals__, f'run_chain_{id(self)}')  # own dynamo cache
-            self._compiled = torch.compile(fn, backend=self._backend, fullgraph=True, dynamic=None)
+        "The chain compiled for whole buckets (0-dim arithmetic hoisted out of the loop)"
+        if self._compiled is None: self._compiled = self._fn(self._backend, None)
         return self._compiled
 
-    def _partition(self, ps):
-        "Buckets of `ps` by device, dtype and non-tensor state; params that cannot go flat"
-        state, buckets, rest = self.opt.state, {}, []
-        for p in ps:
-            s = state[p]
-            kinds = {k: _kind(v, p) for k,v in s.items()}
-            if None in kinds.values() or not _dense(p) or not _dense(p.grad) or p.grad.stride() != p.stride() or p.grad.dtype != p.dtype \
-               or p.grad.layout != torch.strided or p.numel() == 0: rest.append(p); continue
-            key = (p.device, p.dtype, tuple(sorted((k, s[k].dtype) for k in s if kinds[k] == 'T')),
-                   tuple(sorted((k, kinds[k], s[k]) for k in s if kinds[k] != 'T')))
-            buckets.setdefault(key, []).append(p)
-        return buckets, rest
+    @property
+    def per_param(self):
+        "The chain compiled for one parameter at a time, for any size (chains with per-parameter reductions)"
+        if self._per_param is None: self._per_param = self._fn(self._backend_dyn, True)
+        return self._per_param
+
+    def _choose_mode(self, p, statics, hyper):
+        "Run the chain on a 3-element `meta` parameter with empty state: elementwise → 'compile'; only per-parameter reductions → 'per_param'; else 'loop'"
+        bad, red, keys = check_chain(self.opt.cbs, p, statics, hyper)
+        self.tkeys = keys
+        if bad: self._warn(f"fast=True: the steppers run {', '.join(sorted(bad))}, which the flat step cannot take; this optimizer steps parameter by parameter.")
+        return 'loop' if bad else 'per_param' if red else 'compile'
+
+    def _layout(self, gi, pg):
+        "The buckets of group `gi` and its parameters that step in the loop, made once (again only if its parameters changed)"
+        ps, state = pg['params'], self.opt.state
+        lay = self.layouts.get(gi)
+        if lay is not None and lay[0] == list(map(id, ps)) and all(b.fits() for b in lay[1]): return lay[1], lay[2]
+        if len(set(map(id, ps))) < len(ps): buckets, rest = {}, list(ps)   # a parameter twice: the loop steps it twice, as eager does
+        else:
+            buckets, rest = {}, []
+            for p in ps:
+                if not _usable(p): rest.append(p); continue
+                flags = tuple(sorted((k, v) for k,v in state[p].items() if _kind(v, p) == 'S'))
+                buckets.setdefault((p.device, p.dtype, flags), []).append(p)
+        lay = (list(map(id, ps)), [_Bucket(bps) for bps in buckets.values()], rest)
+        self.layouts[gi] = lay
+        return lay[1], lay[2]
 
     def step(self, todo):
         "One optimizer step for `todo`, a list of (param group, params with a gradient)"
         for gi,(pg,ps) in enumerate(todo):
             if not ps: continue
-            hyper = {k:v for k,v in pg.items() if k != 'params'}
-            buckets, rest = self._partition(ps)
-            old, new = {b.ids: b for b in self.layouts.get(gi, [])}, []
-            for key,bps in buckets.items():
-                b = old.pop(tuple(map(id, bps)), None)
-                if b is None or b.tkeys != key[2] or (b.device, b.dtype) != key[:2]: b = _Bucket(bps, self.opt.state, key[2])
-                new.append(b)
-            for b in old.values(): b.release(self.opt.state)
-            self.layouts[gi] = new
-            for b in new: self._step_bucket(b, hyper)
-            self.n_eager_params += len(rest)
-            for p in rest: self._eager_one(p, hyper)
+            hyper = self.opt._hyper(pg)
+            if self.mode == 'loop': self._loop(ps, hyper); continue
+            buckets, rest = self._layout(gi, pg)
+            has = {id(p) for p in ps}
+            for b in buckets: self._step_bucket(b, has, hyper)
+            self._loop([p for p in rest if id(p) in has], hyper)
 
-    def _eager_one(self, p, hyper):
-        state = self.opt.state[p]
-        for cb in self.opt.cbs:
-            new = cb(p, **{**state, **hyper})
-            if new: state.update(new)
+    def _loop(self, ps, hyper):
+        "The per-parameter loop of `Optimizer.step` (the eager reference)"
+        self.n_loop_steps += len(ps)
+        for p in ps: _eager_one(self.opt, p, hyper)
 
-    def _step_bucket(self, b, hyper):
-        state = self.opt.state
-        b.adopt(state)
-        s0 = state[b.params[0]]
-        nums = {k:v for k,v in s0.items() if _is_num(v)}
-        statics = {k:v for k,v in s0.items() if k not in nums and k not in b.tstate}
-        if not self.ops_checked:
-            self.ops_checked = True
-            bad = check_elementwise(self.opt.cbs, b.flat, b.tstate, nums, statics, hyper)
-            if bad:
-                self.elementwise = False
-                self._warn(f"fast=True: the steppers are not elementwise ({', '.join(sorted(bad))}); this optimizer steps parameter by parameter.")
-        if not self.elementwise:
-            for p in b.params: self._eager_one(p, hyper)
-            return
-        compiled = self.mode == 'compile' and b.n_steps > 0   # the first step (creating the state) runs uncompiled: one graph less
-        args = (self.opt.cbs, b.flat, b.tstate, {k:_scalar(v, b.device, compiled) for k,v in nums.items()}, statics,
-                {k:_scalar(v, b.device, compiled) for k,v in hyper.items()})
-        out = None
-        if compiled:
-            n0, t0 = self.n_compiles, time.perf_counter()
-            try:
-                for t in (b.flat, b.flat.grad, *b.tstate.values()): torch._dynamo.maybe_mark_dynamic(t, 0)   # one dynamo graph for all sizes
-                out = self.compiled(*args)
+    def _sort(self, b, has):
+        "Group the parameters of `b` that have a gradient by their state (keys, numbers, flags); those the flat step cannot take are 'odd'"
+        state, dst, src, sigs, odd = self.opt.state, [], [], {}, []
+        for i,p in enumerate(b.params):
+            if id(p) not in has: continue
+            s, off = state[p], b.offs[i]
+            kinds = {k: 'T' if k in b.tstate and b.tstate[k].holds(v, off) else _kind(v, p) for k,v in s.items()}   # a piece already in place is cheap to recognise
+            keys = tuple(sorted(k for k,v in kinds.items() if v == 'T'))
+            fits = b.grad.holds(p.grad, off) or _grad_fits(p)
+            r = None if None in kinds.values() or not fits or not set(self.tkeys) <= set(keys) else b.put(p, i, s, keys)
+            if r is None: odd.append(p); continue
+            dst += r[0]; src += r[1]
+            sigs.setdefault((keys, tuple(sorted((k, v) for k,v in s.items() if kinds[k] != 'T'))), []).append(i)
+        _copy(dst, src)
+        return sigs, odd
+
+    def _step_bucket(self, b, has, hyper):
+        "Step the parameters of bucket `b` that have a gradient (ids in `has`); the others are left exactly as they are"
+        b.put_params()
+        if self.mode is None:
+            p0 = b.params[0]
+            self.mode = self._choose_mode(p0, {k:v for k,v in self.opt.state[p0].items() if _kind(v, p0) == 'S'}, hyper)
+        if self.mode == 'loop': return self._loop([p for p in b.params if id(p) in has], hyper)
+        sigs, odd = self._sort(b, has)
+        calls = [(sig, [i]) for sig,idx in sigs.items() for i in idx] if self.mode == 'per_param' else self._whole(b, sigs, odd)
+        for k,(sig,idx) in enumerate(calls):
+            try: self._call(b, sig, hyper, idx)
             except Exception as e:
-                self.mode = 'eager'
-                self._warn(f"fast=True: torch.compile failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); stepping on flat buffers without compiling.")
-                args = (self.opt.cbs, b.flat, b.tstate, nums, statics, hyper)
-            if self.n_compiles > n0: self.compile_s += time.perf_counter() - t0
-        if out is None: out = run_chain(*args)
+                self.mode = 'loop'
+                self._warn(f"fast=True: torch.compile failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); this optimizer steps parameter by parameter.")
+                odd += [b.params[i] for _,ix in calls[k:] for i in ix]; break
         b.n_steps += 1
-        new_t = {}
+        self._loop(odd, hyper)
+
+    def _whole(self, b, sigs, odd):
+        "The one whole-bucket call: for the state shared by most elements; the other parameters with a gradient go to `odd`"
+        if not sigs: return []
+        size = lambda ix: sum(b.params[i].numel() for i in ix)
+        sig, idx = max(sigs.items(), key=lambda o: size(o[1]))
+        idle = 2*size(idx) < size(range(len(b.params)))
+        odd += [b.params[i] for s,ix in sigs.items() if s != sig or idle for i in ix]
+        return [] if idle else [(sig, idx)]     # a mostly idle bucket is cheaper in the loop
+
+    def _saved(self, b, idx, keys):
+        "Copies of what the whole-bucket call would overwrite for the parameters not in `idx`: data, gradient, state"
+        state, ts = self.opt.state, []
+        for i,p in enumerate(b.params):
+            if i in idx: continue
+            ts.append(p.data)
+            if p.grad is not None and b.grad.holds(p.grad, b.offs[i]): ts.append(p.grad)
+            ts += [state[p][k] for k in keys if b.tstate[k].holds(state[p].get(k), b.offs[i])]
+        return ts, [t.clone() for t in ts]
+
+    def _call(self, b, sig, hyper, idx):
+        "Run the compiled chain on the whole bucket (`idx`: the parameters it steps) or, in 'per_param' mode, on parameter `idx[0]`"
+        keys, rest = sig
+        nums, statics = {k:_scalar(v) for k,v in rest if _is_num(v)}, {k:v for k,v in rest if not _is_num(v)}
+        args = lambda p, ts: (self.opt.cbs, p, ts, nums, statics, {k:_scalar(v) for k,v in hyper.items()})
+        n0, t0 = self.n_compiles, time.perf_counter()
+        if self.mode == 'per_param':
+            sl = b.slices(idx[0], keys)
+            p, ts = sl[0], dict(zip(keys, sl[2:])); p.grad = sl[1]
+            out = self.per_param(*args(p, ts))
+        else:
+            ids = set(idx)
+            saved, copies = self._saved(b, ids, keys)
+            p, ts = b.flat.t, {k: b.tstate[k].t for k in keys}
+            for t in (p, b.grad.t, *ts.values()): torch._dynamo.maybe_mark_dynamic(t, 0)   # one dynamo graph for all bucket sizes
+            try: out = self.compiled(*args(p, ts))
+            finally: _copy(saved, copies)
+        if self.n_compiles > n0: self.compile_s += time.perf_counter() - t0
+        self._store(b, idx, p, out)
+
+    def _store(self, b, idx, p, out):
+        "Put what the chain returned (numbers, flags, new tensors) into the state of the parameters `idx`"
+        state = self.opt.state
         for k,v in out.items():
-            if isinstance(v, Tensor) and v.dim() == 1 and v.numel() == b.numel and k not in hyper: new_t[k] = v; continue
-            if compiled and isinstance(v, Tensor) and v.dim() == 0: v = v.item()
-            for p in b.params: state[p][k] = v
-        if new_t:
-            for k,v in new_t.items(): b.tstate[k] = v if v.is_contiguous() else v.contiguous()
-            for p,off in zip(b.params, b.offs):
-                for k,f in new_t.items(): state[p][k] = _view(b.tstate[k], off, p)
+            if isinstance(v, Tensor) and v.dim() == 1 and v.numel() == p.numel():     # a new tensor state
+                if len(idx) == 1 and p.numel() != b.numel: state[b.params[idx[0]]][k] = v.as_strided(b.params[idx[0]].shape, b.params[idx[0]].stride()); continue
+                if k not in b.tstate or b.tstate[k].dtype != v.dtype: b.tstate[k] = _Flat(b.numel, v.dtype, b.device)
+                b.tstate[k].t.copy_(v)
+                for i in idx: state[b.params[i]][k] = b.tstate[k].piece(b.offs[i], b.params[i])
+                continue
+            v = _number(v)
+            for i in idx: state[b.params[i]][k] = v
 
 def fast_step(
     opt, # An `Optimizer` with `fast` set
