@@ -125,7 +125,7 @@ class Optimizer(torch.optim.Optimizer):
     _transient = ('_fast',)   # fast mode's compiled step: not copied or pickled, rebuilt on the next step
     def __init__(self,
         params, # A tensor, tensors, a list of lists of tensors (one per group) or torch-style group dicts
-        cbs, # Stepper callbacks, run in order on each parameter
+        cbs:list, # Stepper callbacks, run in order on each parameter
         train_bn:bool=True, # Keep training parameters whose state has `force_train` (batch norm) when frozen
         fast:bool|str=False, # `True`: run the chain once per group on flat buffers, compiled (see `callbackopt.fast`); `'eager'`: flat, not compiled
         **defaults # Hyper-parameters, overriding the steppers' `defaults`
