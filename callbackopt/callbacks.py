@@ -11,14 +11,16 @@ import torch
 from torch import nn, Tensor
 from fastcore.all import *
 from fastai.callback.core import Callback, CancelFitException
+from fastai.callback.rnn import RNNCallback
 
 # %% auto #0
-__all__ = ['ModelReset', 'RNNRegularizer', 'TerminateOnNaN', 'CancelFitException']
+__all__ = ['ModelResetter', 'TerminateOnNaNCallback', 'ModelReset', 'RNNRegularizer', 'TerminateOnNaN', 'CancelFitException']
 
 # %% ../nbs/08_callbacks.ipynb #d25c89f6
 _all_ = ['CancelFitException']
 
 # %% ../nbs/08_callbacks.ipynb #ab5a345b
+# After fastai's ModelResetter (fastai/callback/rnn.py), Apache-2.0
 def _reset(model):
     "Call `model.reset()` if the model has a callable `reset`"
     f = getattr(model, 'reset', None)
@@ -26,11 +28,13 @@ def _reset(model):
 
 class ModelReset(Callback):
     "Call `model.reset()` before training, before validation and after fit, for models that have a `reset` method"
+    def __init__(self): super().__init__()   # no arguments (fastai's `Callback.__init__` would list one per event)
     def before_train(self): _reset(self.learn.model)
     def before_validate(self): _reset(self.learn.model)
     def after_fit(self): _reset(self.learn.model)
 
 # %% ../nbs/08_callbacks.ipynb #bd71fb80
+# After fastai's RNNCallback and RNNRegularizer (fastai/callback/rnn.py), Apache-2.0
 def _check_weight(k, v):
     "Raise a clear `ValueError` unless `v` is a finite number >= 0"
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
@@ -38,6 +42,10 @@ def _check_weight(k, v):
     return float(v)
 
 def _last(o): return o[-1] if isinstance(o, (list, tuple)) else o
+
+def _rnn_cb(learn):
+    "fastai's `RNNCallback` among `learn`'s callbacks (`TextLearner` adds one), or `None`"
+    return next((cb for cb in learn.cbs if isinstance(cb, RNNCallback)), None)
 
 class RNNRegularizer(Callback):
     "Hand `pred` of a `(pred, raw_out, out)` model output to the loss, and add AR and TAR to the training loss"
@@ -50,21 +58,27 @@ class RNNRegularizer(Callback):
         self.raw_out = self.dropped_out = None
         self.ar = self.tar = torch.tensor(0.)
 
+    def _keep(self, raw, out):
+        if raw.dim() < 2: raise ValueError(f"RNNRegularizer: raw_out must have shape (batch, time, ...), got {tuple(raw.shape)}.")
+        self.raw_out,self.dropped_out = raw,out
+
     def after_pred(self):
-        "Keep `raw_out` and `out`, set `learn.pred` to `pred`"
+        "Keep `raw_out` and `out`, set `learn.pred` to `pred` (left to fastai's `RNNCallback` when the learner has one)"
+        if _rnn_cb(self.learn) is not None: return
         p = self.learn.pred
         if not isinstance(p, (tuple, list)) or len(p) != 3:
             got = f'a {type(p).__name__} of length {len(p)}' if isinstance(p, (tuple, list)) else f'a {type(p).__name__}'
             raise ValueError(f"RNNRegularizer expects the model to return a tuple (pred, raw_out, out); it returned {got}.")
-        pred,raw,out = p[0],_last(p[1]),_last(p[2])
-        if raw.dim() < 2: raise ValueError(f"RNNRegularizer: raw_out must have shape (batch, time, ...), got {tuple(raw.shape)}.")
-        self.learn.pred,self.raw_out,self.dropped_out = pred,raw,out
+        self._keep(_last(p[1]), _last(p[2]))
+        self.learn.pred = p[0]
 
     def after_loss(self):
         "In training, add `alpha`·AR + `beta`·TAR to `learn.loss_grad`"
         zero = torch.tensor(0.)
         self.ar = self.tar = zero
         if not self.training or not (self.alpha or self.beta): return
+        rnn = _rnn_cb(self.learn)
+        if rnn is not None: self._keep(rnn.raw_out, rnn.out)
         ar = self.alpha * self.dropped_out.float().pow(2).mean() if self.alpha else zero
         h = self.raw_out
         tar = self.beta * (h[:, 1:] - h[:, :-1]).float().pow(2).mean() if self.beta and h.shape[1] > 1 else zero
@@ -74,40 +88,60 @@ class RNNRegularizer(Callback):
     def after_batch(self): self.raw_out = self.dropped_out = None   # free the graph
 
 # %% ../nbs/08_callbacks.ipynb #c8acd603
+# After fastai's TerminateOnNaNCallback (fastai/callback/tracker.py), Apache-2.0
 def _all_finite(ts):
     "Whether every tensor in `ts` is finite (one synchronisation)"
     ts = [t for t in ts if t is not None]
     return not ts or bool(torch.stack([t.isfinite().all() for t in ts]).all())
 
+def _scaling(learn):
+    "Whether an enabled `GradScaler` scales the gradients (fastai's `to_fp16`; `to_bf16` sets a disabled one)"
+    s = getattr(learn, 'scaler', None)
+    return s is not None and bool(getattr(s, 'is_enabled', lambda: True)())
+
+def _bn_buffers(model):
+    "The running statistics of `model`'s batch-norm layers: the buffers a training forward pass changes"
+    return [b for m in model.modules() if isinstance(m, nn.modules.batchnorm._NormBase) and m.track_running_stats
+            for b in (m.running_mean, m.running_var, m.num_batches_tracked) if b is not None]
+
 class TerminateOnNaN(Callback):
     "Stop the fit (`CancelFitException`) when the loss, or optionally a gradient, is NaN or infinite"
     order = -9
     def __init__(self,
-        check_grads:bool=False, # Also check the loss and all gradients in `before_step`, so no step is taken with them (gradients: not under fp16, where GradScaler skips overflowing steps itself)
+        check_grads:bool=False, # Also check the loss and all gradients in `before_step`, so no step is taken with them (gradients: not under an enabled GradScaler, which skips overflowing steps itself)
         restore:bool=False, # On stopping, load back the weights and optimizer state of the last finite step
     ):
         for k,v in (('check_grads', check_grads), ('restore', restore)):
             if not isinstance(v, bool): raise TypeError(f"TerminateOnNaN: {k} must be True or False, got {v!r}.")
         self.check_grads,self.restore = check_grads,restore
-        self.stopped_at,self.in_fit,self._weights,self._opt_state = None,False,None,None
+        self.before_fit()
 
     def before_fit(self):
         "Forget the last fit (`validate` calls this too)"
-        self.stopped_at,self.in_fit,self._weights,self._opt_state = None,False,None,None
+        self.stopped_at,self.in_fit,self._weights,self._opt_state,self._bn = None,False,None,None,None
 
     def before_train(self):
         "Mark that a fit is running; with `restore`, keep the starting state"
         if not self.in_fit and self.restore: self._save()
         self.in_fit = True
 
+    def before_batch(self):
+        "With `check_grads` (and without `restore`), keep the batch-norm statistics before a training forward pass"
+        if not (self.training and self.check_grads) or self.restore: return
+        bufs = _bn_buffers(self.learn.model)
+        if self._bn is None or [b.shape for b in bufs] != [s.shape for s in self._bn]:
+            self._bn = [b.detach().clone() for b in bufs]
+        else:
+            for s,b in zip(self._bn, bufs): s.copy_(b)
+
     def before_step(self):
         "With `check_grads`, stop before the step on a non-finite loss or gradient"
         if not self.check_grads: return
-        if not _all_finite([self.learn.loss_grad]): self._stop('loss')
-        if getattr(self.learn, 'scaler', None) is not None: return   # fp16: inf in scaled grads is GradScaler's business (it skips the step)
+        if not _all_finite([self.learn.loss_grad]): self._stop('loss', stepped=False)
+        if _scaling(self.learn): return   # fp16: inf in scaled grads is GradScaler's business (it skips the step)
         if not _all_finite([p.grad for p in self.learn.model.parameters()]):
             bad = [n for n,p in self.learn.model.named_parameters() if p.grad is not None and not p.grad.isfinite().all()]
-            self._stop(f'gradient of {bad[0]}')
+            self._stop(f'gradient of {bad[0]}', stepped=False)
 
     def after_step(self):
         "With `restore`, check the new weights and keep a copy of them and of the optimizer state"
@@ -119,7 +153,7 @@ class TerminateOnNaN(Callback):
         "Stop on a non-finite loss (training batches, and validation batches during a fit)"
         if (self.training or self.in_fit) and not _all_finite([self.learn.loss]): self._stop('loss')
 
-    def after_fit(self): self.in_fit = False
+    def after_fit(self): self.in_fit,self._bn = False,None
 
     def _save(self):
         sd = self.learn.model.state_dict()
@@ -128,13 +162,23 @@ class TerminateOnNaN(Callback):
             for k,v in sd.items(): self._weights[k].copy_(v)
         self._opt_state = copy.deepcopy(self.learn.opt.state_dict())
 
-    def _stop(self, what):
+    def _stop(self, what, stepped=True):
         self.stopped_at = dict(epoch=self.epoch, iter=self.iter, training=self.training, what=what)
         restoring = self.restore and self._weights is not None
+        unbn = not restoring and not stepped and bool(self._bn)
         if restoring:
             self.learn.model.load_state_dict(self._weights)
             self.learn.opt.load_state_dict(copy.deepcopy(self._opt_state))
+        if unbn:
+            with torch.no_grad():
+                for b,s in zip(_bn_buffers(self.learn.model), self._bn): b.copy_(s)
         self.learn.opt.zero_grad()
+        done = (', weights and optimizer state restored to the last finite step' if restoring else
+                ', batch-norm statistics put back to before this batch' if unbn else '')
         print(f"TerminateOnNaN: non-finite {what} (epoch {self.epoch}, {'training' if self.training else 'validation'} "
-              f"batch {self.iter}): stopping{', weights and optimizer state restored to the last finite step' if restoring else ''}.")
+              f"batch {self.iter}): stopping{done}.")
         raise CancelFitException()
+
+# %% ../nbs/08_callbacks.ipynb #a9b8c7d1
+ModelResetter = ModelReset               # fastai's name (fastai.callback.rnn)
+TerminateOnNaNCallback = TerminateOnNaN  # fastai's name (fastai.callback.tracker)
