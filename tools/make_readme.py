@@ -1,7 +1,7 @@
 """Write README.md from nbs/index.ipynb (what `nbdev-readme` does with Quarto, which these machines lack).
 
-Markdown cells are copied; code cells become ```python blocks followed by their text outputs; image outputs are
-not copied (put images in nbs/images and link them from markdown). `--check` fails if README.md is out of date.
+Markdown cells are copied; code cells become ```python blocks followed by their text outputs (Markdown outputs, such
+as a `Markdown(...)` table, as Markdown); image outputs are not copied (put images in nbs/images and link them from markdown). `--check` fails if README.md is out of date.
 """
 import json, sys
 from pathlib import Path
@@ -14,8 +14,12 @@ def render(nb_path='nbs/index.ipynb'):
         if c['cell_type'] == 'markdown': parts.append(src.replace('](images/', '](nbs/images/'))
         elif c['cell_type'] == 'code' and not src.lstrip().startswith('#| hide'):
             if '#| echo: false' not in src: parts.append(f"```python\n{src}\n```")
-            text = ''.join(''.join(o.get('text', '') or o.get('data', {}).get('text/plain', '')) for o in c.get('outputs', []))
-            if text.strip(): parts.append(f"```\n{text.rstrip()}\n```")
+            for o in c.get('outputs', []):
+                data = o.get('data', {})
+                if 'text/markdown' in data: parts.append(''.join(data['text/markdown']).rstrip())   # a table: as Markdown
+                else:
+                    text = ''.join(o.get('text', '') or data.get('text/plain', ''))
+                    if text.strip(): parts.append(f"```\n{text.rstrip()}\n```")
     return '\n\n'.join(parts) + '\n'
 
 if __name__ == '__main__':
