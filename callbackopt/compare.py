@@ -6,54 +6,21 @@ Docs: https://callbackopt.github.io/callbackopt/compare.html.md"""
 
 # %% ../nbs/09_compare.ipynb #bebfaeea
 from __future__ import annotations
-import warnings
-warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)  # raised by fastai's import: keep the CLI's stderr clean
 import fastai
 from fastai.vision.all import *
 from .data import *
 from .baseline import *
-import sys, os, json, time, random, argparse, platform, importlib       # after the star imports, which shadow some names
+from .registry import *
+import sys, os, json, time, random, platform        # after the star imports, which shadow some names
+from contextlib import contextmanager
 from pathlib import Path
-from functools import partial
 import numpy as np, pandas as pd, torch, torchvision
 from matplotlib.figure import Figure
-from fastcore.imports import IN_NOTEBOOK
+try: import fcntl
+except ImportError: fcntl = None                    # no folder lock where the platform has none
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'check_opt_names', 'get_opt_func', 'train_one', 'summarize', 'env_info', 'to_markdown',
-           'plot_comparison', 'compare', 'get_parser', 'resolve_args', 'main']
-
-# %% ../nbs/09_compare.ipynb #656c212e
-OPTIMIZERS = {
-    'fastai-default': dict(module='fastai.optimizer', name='Adam', kwargs={}, lr=3e-3),
-    'sgd':            dict(module='callbackopt.momentum', name='SGD', kwargs={}, lr=3e-2),
-    'momentum':       dict(module='callbackopt.momentum', name='SGD', kwargs=dict(mom=0.9), lr=3e-2),
-    'rmsprop':        dict(module='callbackopt.rmsprop', name='RMSProp', kwargs=dict(sqr_mom=0.99, eps=1e-7), lr=3e-3),
-    'adam':           dict(module='callbackopt.adam', name='Adam', kwargs={}, lr=3e-3),
-    'adam-l2':        dict(module='callbackopt.adam', name='Adam', kwargs=dict(decouple_wd=False), lr=3e-3),
-}
-
-def check_opt_names(
-    names, # Optimizer names (keys of `OPTIMIZERS`)
-)->list: # The names, as a list
-    "Raise a clear `ValueError` for an empty list, a repeated name or a name not in `OPTIMIZERS`"
-    names = list(names)
-    if not names: raise ValueError("No optimizer to compare.")
-    bad = [n for n in names if n not in OPTIMIZERS]
-    if bad: raise ValueError(f"Unknown optimizer {', '.join(map(repr, bad))}; choose from: {', '.join(OPTIMIZERS)}.")
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup: raise ValueError(f"Optimizer {', '.join(map(repr, dup))} given more than once.")
-    return names
-
-def get_opt_func(
-    name:str, # Optimizer name (a key of `OPTIMIZERS`)
-): # An `opt_func` for fastai's `Learner`
-    "The `opt_func` of optimizer `name`: its class from its module, with the settings of `OPTIMIZERS`"
-    check_opt_names([name])
-    o = OPTIMIZERS[name]
-    try: mod = importlib.import_module(o['module'])
-    except ImportError as e: raise ImportError(f"Optimizer {name!r} needs {o['module']}, which cannot be imported ({e}).") from e
-    return partial(getattr(mod, o['name']), **o['kwargs'])
+__all__ = ['train_one', 'summarize', 'env_info', 'to_markdown', 'plot_comparison', 'FolderInUse', 'compare']
 
 # %% ../nbs/09_compare.ipynb #141f476d
 def _reseed(dls:DataLoaders, seed:int):
@@ -106,11 +73,10 @@ def summarize(
     return pd.DataFrame(rows, columns=['opt', *cols]).set_index('opt')
 
 def env_info()->dict:
-    "Device, versions and machine of this run"
+    "Device and versions of this run"
     dev = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({platform.machine()}, {os.cpu_count()} cores, no GPU)"
     return dict(device=dev, torch=torch.__version__, torchvision=torchvision.__version__, fastai=fastai.__version__,
-                python=platform.python_version(), platform=platform.platform(),
-                date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
+                python=platform.python_version(), date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
 
 # %% ../nbs/09_compare.ipynb #20c663c3
 def _pm(m, s, fmt): return fmt.format(m) + ('' if np.isnan(s) else ' ± ' + fmt.format(s))
@@ -153,19 +119,48 @@ def plot_comparison(
     return fig
 
 # %% ../nbs/09_compare.ipynb #a10e7192
-def _write(df:pd.DataFrame, out:Path, settings:dict, plot:bool):
-    "Write the table, the runs, the settings and (if `plot`) the figure into `out`"
+_RESULT_FILES = ('results.csv', 'results.md', 'runs.csv', 'epochs.csv', 'settings.json', 'compare.png')
+
+class FolderInUse(ValueError): "Another comparison is writing to the same results folder"
+
+def _atomic(fname:Path, write):
+    "Call `write` on a temporary file beside `fname`, then rename it to `fname`: readers see the old or the new file"
+    tmp = fname.with_name(f".{fname.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, fname)
+    finally: tmp.unlink(missing_ok=True)
+
+@contextmanager
+def _results_folder(out:Path):
+    "Create `out`, lock it for the block (`FolderInUse` if another run holds it) and remove an earlier run's results"
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    runs = df.attrs['runs']
-    df.to_csv(out/'results.csv')
-    pd.DataFrame([{k: v for k,v in r.items() if k not in ('epochs', 'losses')} for r in runs]).to_csv(out/'runs.csv', index=False)
-    pd.DataFrame([dict(opt=r['opt'], seed=r['seed'], epoch=i, **e) for r in runs for i,e in enumerate(r['epochs'])]
-                ).to_csv(out/'epochs.csv', index=False)
-    info = {**settings, 'finished': list(df.index)}
-    (out/'settings.json').write_text(json.dumps(info, indent=2, default=str))
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        if fcntl:
+            try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError: raise FolderInUse(f"{out} is in use by another comparison; choose another folder.") from None
+        old = [out/f for f in _RESULT_FILES if (out/f).exists()]
+        if old: print(f"Replacing the results of an earlier run in {out}.", file=sys.stderr)
+        for f in old: f.unlink()
+        yield out
+    finally:
+        os.close(fd)
+        if created and not any(out.iterdir()): out.rmdir()
+
+def _write(df:pd.DataFrame, out:Path, settings:dict, plot:bool):
+    "Write the table, the runs, the settings and (if `plot`) the figure into `out`, each file atomically"
+    runs, info = df.attrs['runs'], {**settings, 'finished': list(df.index)}
+    _atomic(out/'results.csv', df.to_csv)
+    run_df = pd.DataFrame([{k: v for k,v in r.items() if k not in ('epochs', 'losses')} for r in runs])
+    epoch_df = pd.DataFrame([dict(opt=r['opt'], seed=r['seed'], epoch=i, **e) for r in runs for i,e in enumerate(r['epochs'])])
+    _atomic(out/'runs.csv', lambda f: run_df.to_csv(f, index=False))
+    _atomic(out/'epochs.csv', lambda f: epoch_df.to_csv(f, index=False))
+    _atomic(out/'settings.json', lambda f: f.write_text(json.dumps(info, indent=2, default=str)))
     head = [f"- {k}: {v}" for k,v in info.items()]
-    (out/'results.md').write_text('\n'.join(['# Optimizer comparison', '', *head, '', to_markdown(df), '']))
-    if plot: plot_comparison(df, out/'compare.png', title=settings.get('title', ''))
+    _atomic(out/'results.md', lambda f: f.write_text('\n'.join(['# Optimizer comparison', '', *head, '', to_markdown(df), ''])))
+    if plot: _atomic(out/'compare.png', lambda f: plot_comparison(df, title=settings.get('title', '')).savefig(f, dpi=100, format='png'))
 
 def compare(
     opt_names=tuple(OPTIMIZERS), # Optimizer names (keys of `OPTIMIZERS`)
@@ -174,7 +169,7 @@ def compare(
     epochs:int=3, # Epochs of `fit_one_cycle`
     lr:float|None=None, # One maximum learning rate for all; `None`: each optimizer's default (`OPTIMIZERS`)
     seeds:int=1, # Number of seeds (0, 1, ..., `seeds`-1)
-    out:str|Path|None=None, # Folder for the results (written after each optimizer); `None`: write nothing
+    out:str|Path|None=None, # Folder for the results (written after each optimizer, replacing an earlier run's); `None`: write nothing
     settings:dict|None=None, # Extra settings to record next to the results (e.g. the data's description)
     cbs=None, # Extra fastai callbacks for every fit
     progress:bool=True, # Show fastai's progress bars
@@ -192,7 +187,12 @@ def compare(
             'n_valid': len(dls.valid_ds), 'lrs': {n: OPTIMIZERS[n]['lr'] if lr is None else lr for n in opt_names},
             **(settings or {})}
     info.setdefault('title', f"{arch_name}, {epochs} epoch(s), {seeds} seed(s), {info['device']}")
-    runs, out = [], (Path(out) if out is not None else None)
+    if out is None: return _compare(opt_names, dls, arch, epochs, lr, seeds, None, info, cbs, progress, **kwargs)
+    with _results_folder(Path(out)) as o: return _compare(opt_names, dls, arch, epochs, lr, seeds, o, info, cbs, progress, **kwargs)
+
+def _compare(opt_names, dls, arch, epochs, lr, seeds, out, info, cbs, progress, **kwargs):
+    "The loop of `compare`: train, and write the results after each optimizer and after an interrupt"
+    runs = []
     def result():
         df = summarize(runs)
         df.attrs.update(runs=list(runs), settings=info)
@@ -211,93 +211,3 @@ def compare(
     df = result()
     if out: _write(df, out, info, plot=True)
     return df
-
-# %% ../nbs/09_compare.ipynb #2797b68e
-class _Parser(argparse.ArgumentParser):
-    "An `ArgumentParser` whose errors are one line on stderr and exit code 2"
-    def error(self, message): self.exit(2, f"{self.prog}: error: {message}\n")
-
-def _positive(typ):
-    def f(s):
-        try: v = typ(s)
-        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number")
-        if not (np.isfinite(v) and v > 0): raise argparse.ArgumentTypeError(f"must be positive, got {s}")
-        return v
-    f.__name__ = typ.__name__
-    return f
-
-def _arch(name:str):
-    "A model function of torchvision or fastai by name"
-    f = getattr(torchvision.models, name, None) or getattr(fastai.vision.models, name, None)
-    if not callable(f) or isinstance(f, type) or name.startswith('_'): raise argparse.ArgumentTypeError(f"unknown architecture {name!r} (e.g. resnet18, resnet34, xresnet50)")
-    return f
-
-def get_parser()->argparse.ArgumentParser:
-    "The command line of `callbackopt-compare`"
-    p = _Parser(prog='callbackopt-compare', description="Train the same model with each optimizer under fit_one_cycle and compare.")
-    p.add_argument('--data', default=None, help="sample (default), imagenette, reduced, or a folder/.tgz with train/ and val/")
-    p.add_argument('--opt', action='append', default=None, help=f"optimizer, repeatable (default: all): {', '.join(OPTIMIZERS)}")
-    p.add_argument('--arch', type=_arch, default=None, help="model function (default resnet34)")
-    p.add_argument('--epochs', type=_positive(int), default=None, help="epochs of fit_one_cycle (default 3)")
-    p.add_argument('--lr', type=_positive(float), default=None, help="one max learning rate for all (default: per optimizer)")
-    p.add_argument('--presize', type=_positive(int), default=None, help="item Resize size (default 160; sample 64, reduced 64)")
-    p.add_argument('--size', type=_positive(int), default=None, help="random crop size (default 128; sample 48, reduced 56)")
-    p.add_argument('--bs', type=_positive(int), default=None, help="batch size (default 128; sample 32, reduced 64)")
-    p.add_argument('--seeds', type=_positive(int), default=1, help="number of seeds (default 1)")
-    p.add_argument('--quick', action='store_true', help="sample data, 64->48 px, resnet18, 4 epochs, bs 32")
-    p.add_argument('--out', default='callbackopt_out', help="results folder (default callbackopt_out)")
-    p.add_argument('--workers', type=int, default=None, help="DataLoader workers (default: 0 for sample, else fastai's)")
-    p.add_argument('--no-bar', action='store_true', help="no progress bars")
-    return p
-
-# %% ../nbs/09_compare.ipynb #93245edb
-_DATA_DEFAULTS = {'sample': dict(presize=64, size=48, bs=32), 'reduced': dict(presize=REDUCED['presize'], size=REDUCED['resize'], bs=REDUCED['bs'])}
-
-def resolve_args(
-    a:argparse.Namespace, # Parsed options from `get_parser`
-)->dict: # Settings: data path and description, arch, epochs, lr, presize, size, bs, seeds, opts, out
-    "Apply `--quick` and the per-data defaults to the options, check them, and find the data folder"
-    q = dict(data='sample', arch=resnet18, epochs=4) if a.quick else {}
-    data = a.data or q.get('data', 'sample')
-    d = _DATA_DEFAULTS.get(data, dict(presize=160, size=128, bs=128))
-    pick = lambda k, default: getattr(a, k) if getattr(a, k) is not None else q.get(k, default)
-    s = dict(data=data, arch=pick('arch', resnet34), epochs=pick('epochs', 3), lr=a.lr, presize=pick('presize', d['presize']),
-             size=pick('size', d['size']), bs=pick('bs', d['bs']), seeds=a.seeds, out=Path(a.out),
-             opts=check_opt_names(a.opt or list(OPTIMIZERS)))
-    if s['size'] > s['presize']: raise ValueError(f"--size {s['size']} is larger than --presize {s['presize']}.")
-    try:
-        if data == 'sample': s['path'] = imagenette_sample()
-        elif data == 'imagenette': s['path'] = imagenette_path()
-        elif data == 'reduced': s['path'] = reduced_imagenette(REDUCED['n_train'], REDUCED['n_valid'], REDUCED['size'])
-        else: s['path'] = imagenette_path(Path(data))
-    except (OSError, ValueError, RuntimeError) as e: raise ValueError(f"--data {data}: {e}") from None
-    return s
-
-def main(
-    argv:list|None=None, # Command-line arguments; `None`: `sys.argv[1:]`
-    cbs=None, # Extra fastai callbacks for every fit (for tests and embedding)
-): # Returns None (a console script's `sys.exit(main())` must get 0/None); exits with 2 on bad input, 130 on Ctrl-C
-    "Command line `callbackopt-compare`: train each optimizer under `fit_one_cycle`, print and save the comparison"
-    p = get_parser()
-    a = p.parse_args(argv)
-    try:
-        s = resolve_args(a)
-        workers = a.workers if a.workers is not None else (0 if s['data'] == 'sample' else None)
-        dls = get_data(s['path'], presize=s['presize'], resize=s['size'], bs=s['bs'], **({} if workers is None else {'num_workers': workers}))
-        for n in s['opts']: get_opt_func(n)
-    except (ValueError, ImportError) as e: p.error(str(e))
-    settings = dict(data=s['data'], data_path=str(s['path']), presize=s['presize'], size=s['size'],
-                    command='callbackopt-compare ' + ' '.join(sys.argv[1:] if argv is None else argv))
-    try:
-        df = compare(s['opts'], dls, arch=s['arch'], epochs=s['epochs'], lr=s['lr'], seeds=s['seeds'], out=s['out'],
-                     settings=settings, cbs=cbs, progress=not a.no_bar)
-    except KeyboardInterrupt as e:
-        done = list(getattr(e, 'results', pd.DataFrame()).index)
-        print(f"\nInterrupted: {len(done)} of {len(s['opts'])} optimizers finished ({', '.join(done) or 'none'}); "
-              f"their results are in {s['out']}.", file=sys.stderr)
-        raise SystemExit(130)
-    print(to_markdown(df))
-    print(f"\nResults, runs, settings and plot written to {s['out']}/")
-
-# %% ../nbs/09_compare.ipynb #e333f401
-if __name__ == '__main__' and not IN_NOTEBOOK: main()
