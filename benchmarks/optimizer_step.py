@@ -1,22 +1,25 @@
 """Time one optimizer `step()` over ResNet-34's parameters: callbackopt (eager and fast) against torch.optim and fastai.
 
-Usage: python benchmarks/optimizer_step.py [--quick] [--device cpu|cuda] [--rounds N] [--json out.json]
+Usage: python benchmarks/optimizer_step.py [--quick] [--device cpu|cuda] [--rounds N] [--json out.json] [--txt out.txt]
 
-Every optimizer steps the same parameters (torchvision `resnet34()`, 21.8M floats) with fixed random gradients.
-All optimizers live in one process and are timed in interleaved rounds (round r times every optimizer once, in a
-shuffled order), so slow drifts of the machine hit them all alike; we report the median over rounds and the ratio
-to `torch.optim.AdamW(fused=True)`. The gradients are set once, so after its first step the fast mode finds them
-already in its flat buffer (as with `zero_grad(set_to_none=False)`); 'fresh grads' sets new gradient tensors before
-every step (as `zero_grad()` + `backward` do), so that step includes copying them into the flat buffer. Also: time to first step of the fast mode (compilation included), and a scaling
-series (1M to 100M parameters in one group of 1M-element tensors) with the time per parameter.
+Every optimizer steps its own copy of the same parameters (torchvision `resnet34()`, 21.8M floats in 110 tensors). Before
+each step a real `backward` writes the gradients (of `sum((p * c).sum())` with fixed random `c`): after torch's default
+`zero_grad()` (set_to_none) each step gets new gradient tensors, which the fast mode copies into its flat buffer; the
+row 'zero_grad(set_to_none=False)' lets `backward` accumulate into that buffer instead. Only `step()` is timed. All
+optimizers live in one process and are timed in interleaved rounds (round r times each once, in a shuffled order); we
+report medians and the ratio to `torch.optim.AdamW(fused=True)`, and the memory-bandwidth floor of each update measured
+on the spot. Also: the time of the first two steps (compilation included), the memory each optimizer adds, and a
+scaling series (1M to 100M parameters in 1M-element tensors).
 """
-import argparse, gc, json, os, platform, random, statistics, sys, time, warnings
+import argparse, gc, json, logging, os, platform, random, statistics, subprocess, sys, time, warnings
 from functools import partial
+logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)   # its CUDA_HOME notice on machines without CUDA
 import torch, torchvision
-from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-import fastai.optimizer as fo
+with warnings.catch_warnings():
+    warnings.simplefilter('ignore', FutureWarning)   # fastai's import calls torch.jit.script
+    import fastai.optimizer as fo
 from callbackopt.optimizer import Optimizer, sgd_step
 from callbackopt.basics import weight_decay
 from callbackopt.momentum import average_grad, momentum_step
@@ -24,6 +27,7 @@ from callbackopt.rmsprop import average_sqr_grad, rms_prop_step
 from callbackopt.adam import step_stat, adam_step
 
 LR, MOM, SQR, EPS, WD = 1e-3, 0.9, 0.99, 1e-5, 1e-2
+BYTES = {'sgd': 12, 'momentum': 20, 'rmsprop': 20, 'adam': 28}   # per float32 parameter: read p, g (and state), write p (and state)
 
 def ours(chain, fast):
     "callbackopt `Optimizer` factory for one of the four chains"
@@ -57,44 +61,60 @@ def torch_opts(chain, device):
 def sync(device):
     if device == 'cuda': torch.cuda.synchronize()
 
+def added_bytes(opt):
+    "Bytes the optimizer holds besides the parameters and autograd's gradients: its state, and the fast mode's gradient buffers"
+    ts = {t.data_ptr(): t for s in opt.state.values() for t in s.values() if isinstance(t, torch.Tensor)}
+    fast = getattr(opt, '_fast', None)
+    grads = [b.grad.t for lay in (getattr(fast, 'layouts', None) or {}).values() for b in lay[1]]
+    return sum(t.numel() * t.element_size() for t in [*ts.values(), *grads])
+
 class Case:
-    "One optimizer on its own copy of the parameters and gradients"
-    def __init__(self, name, make, shapes, grads, device, fresh_grads=False):
-        self.name, self.times, self.grads, self.fresh = name, [], grads, fresh_grads
+    "One optimizer on its own copy of the parameters; gradients from a real backward before each step"
+    def __init__(self, name, make, shapes, device, set_to_none=True):
+        self.name, self.times, self.set_to_none = name, [], set_to_none
+        torch.manual_seed(0)
         self.ps = [torch.randn(s, device=device).mul_(0.01).requires_grad_() for s in shapes]
-        for p,g in zip(self.ps, grads): p.grad = g     # shared: no optimizer here changes the gradients in place
-        t0 = time.perf_counter()
+        self.cs = [torch.randn(s, device=device) for s in shapes]
         self.opt = make(self.ps)
-        self.opt.step(); sync(device)
+        self.backward(); t0 = time.perf_counter(); self.opt.step(); sync(device)
         self.first = time.perf_counter() - t0
-        self.opt.step(); sync(device)         # the fast mode compiles on its second step (the first creates the state)
-        self.second = time.perf_counter() - t0 - self.first
+        self.backward(); t0 = time.perf_counter(); self.opt.step(); sync(device)   # the fast mode compiles on its second step
+        self.second = time.perf_counter() - t0
+        self.mem = added_bytes(self.opt)
+    def backward(self):
+        if isinstance(self.opt, fo.Optimizer): self.opt.zero_grad()    # fastai zeroes in place
+        else: self.opt.zero_grad(set_to_none=self.set_to_none)
+        sum((p * c).sum() for p,c in zip(self.ps, self.cs)).backward()
     def time(self, device):
-        if self.fresh:      # new gradient tensors before each step, as after `zero_grad()` (set_to_none) and `backward`
-            for p,g in zip(self.ps, self.grads): p.grad = g
-        sync(device); t0 = time.perf_counter(); self.opt.step(); sync(device)
+        self.backward(); sync(device)
+        t0 = time.perf_counter(); self.opt.step(); sync(device)
         self.times.append(time.perf_counter() - t0)
     @property
     def median(self): return statistics.median(self.times)
 
+def bandwidth(device, n=50_000_000, reps=7):
+    "Streaming bandwidth in bytes/s: `a.add_(b, alpha=0.1)` over `n` floats moves 12 bytes per element"
+    a, b = torch.zeros(n, device=device), torch.ones(n, device=device)
+    ts = []
+    for _ in range(reps):
+        sync(device); t0 = time.perf_counter(); a.add_(b, alpha=0.1); sync(device); ts.append(time.perf_counter() - t0)
+    return 12 * n / statistics.median(ts)
+
 def compare(device, rounds, chains, quick):
     shapes = [p.shape for p in torchvision.models.resnet34().parameters()]
     n = sum(s.numel() for s in shapes)
-    torch.manual_seed(0)
-    grads = [torch.randn(s, device=device) for s in shapes]
     makers = {}
     for ch in chains:
-        for impl,mk in torch_opts(ch, device).items(): makers[f'{ch}/torch {impl}'] = mk
-        makers[f'{ch}/fastai'] = fastai_opt(ch)
-        makers[f'{ch}/ours eager'] = ours(ch, False)
-        makers[f'{ch}/ours fast'] = ours(ch, True)
-        if ch == 'adam': makers[f'{ch}/ours fast, fresh grads'] = ours(ch, True)
-        if not quick: makers[f'{ch}/ours fast, no compile'] = ours(ch, 'eager')
-    if 'adam/torch fused' not in makers: makers['adam/torch fused'] = torch_opts('adam', device)['fused']
+        for impl,mk in torch_opts(ch, device).items(): makers[f'{ch}/torch {impl}'] = (mk, True)
+        makers[f'{ch}/fastai'] = (fastai_opt(ch), True)
+        makers[f'{ch}/ours eager'] = (ours(ch, False), True)
+        makers[f'{ch}/ours fast'] = (ours(ch, True), True)
+        makers[f'{ch}/ours fast, zero_grad(set_to_none=False)'] = (ours(ch, True), False)
+    if 'adam/torch fused' not in makers: makers['adam/torch fused'] = (torch_opts('adam', device)['fused'], True)
     cases = []
-    for name,mk in makers.items():
-        fresh = name.endswith('fresh grads')
-        cases.append(Case(name, mk, shapes, grads, device, fresh)); print(f'  built {name}: first step {cases[-1].first:.2f} s, second {cases[-1].second:.2f} s', flush=True)
+    for name,(mk,stn) in makers.items():
+        cases.append(Case(name, mk, shapes, device, stn))
+        print(f'  built {name}: first step {cases[-1].first:.2f} s, second {cases[-1].second:.2f} s', flush=True)
     for r in range(rounds):
         random.Random(r).shuffle(cases)
         for c in cases: c.time(device)
@@ -103,41 +123,51 @@ def compare(device, rounds, chains, quick):
     for c in sorted(cases, key=lambda c: list(makers).index(c.name)):
         fast = getattr(c.opt, '_fast', None)
         rows.append(dict(name=c.name, median_ms=1e3*c.median, ratio=c.median/ref, first_s=c.first, second_s=c.second,
-                         compiles=getattr(fast, 'n_compiles', None), compile_s=getattr(fast, 'compile_s', None)))
+                         added_mb=c.mem/2**20, compiles=getattr(fast, 'n_compiles', None), mode=getattr(fast, 'mode', None)))
     return dict(n_params=n, n_tensors=len(shapes), rounds=rounds, ref_ms=1e3*ref, rows=rows)
 
 def scaling(device, sizes, rounds):
-    "Step time of Adam (ours fast, ours eager, torch fused) for one group of `m` 1M-element tensors"
+    "Step time of Adam (ours fast, torch fused) for one group of `m` 1M-element tensors"
     res = []
     for m in sizes:
         shapes, row = [(1_000_000,)]*m, dict(n_params=m*1_000_000)
-        grads = [torch.randn(s, device=device) for s in shapes]
-        for name,mk in [('torch fused', torch_opts('adam', device)['fused']), ('ours fast', ours('adam', True)), ('ours eager', ours('adam', False))]:
-            c = Case(name, mk, shapes, grads, device)
+        for name,mk in [('torch fused', torch_opts('adam', device)['fused']), ('ours fast', ours('adam', True))]:
+            c = Case(name, mk, shapes, device)
             for _ in range(rounds): c.time(device)
             row[name] = 1e3*c.median
             del c; gc.collect()
-        del grads; gc.collect()
         res.append(row); print('  ', row, flush=True)
     return res
 
+def git_commit():
+    try:
+        d = os.path.dirname(os.path.abspath(__file__))
+        h = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=d, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--', '.', '../callbackopt'], cwd=d, capture_output=True, text=True).stdout.strip()
+        return h + (' (with uncommitted changes)' if dirty else '')
+    except Exception: return 'unknown'
+
 def machine(device):
-    if device == 'cuda': return f"{torch.cuda.get_device_name()}, torch {torch.__version__}"
-    return f"{os.cpu_count()}-core {platform.machine()} CPU, {'no GPU' if not torch.cuda.is_available() else 'GPU present'}, torch {torch.__version__.split('+')[0]}, {torch.get_num_threads()} threads"
+    if device == 'cuda': return f"{torch.cuda.get_device_name()}, torch {torch.__version__.split('+')[0]}"
+    return f"{os.cpu_count()}-core {platform.machine()} CPU, torch {torch.__version__.split('+')[0]}, {torch.get_num_threads()} threads"
 
 def report(res):
-    c = res['compare']
-    print(f"\nMachine: {res['machine']}")
-    print(f"ResNet-34: {c['n_params']/1e6:.1f}M parameters in {c['n_tensors']} tensors; median of {c['rounds']} interleaved rounds; "
-          f"reference torch AdamW(fused=True) = {c['ref_ms']:.1f} ms\n")
-    print(f"{'optimizer':34} {'step ms':>9} {'x fused AdamW':>14} {'1st+2nd step s':>15}")
+    "The results as text"
+    c, bw = res['compare'], res['bandwidth']
+    out = [f"Machine: {res['machine']}; commit {res['commit']}",
+           f"Streaming bandwidth (a.add_(b) on 50M floats): {bw/1e9:.1f} GB/s; floor = bytes moved / bandwidth",
+           f"ResNet-34: {c['n_params']/1e6:.1f}M parameters in {c['n_tensors']} tensors; median of {c['rounds']} interleaved rounds; "
+           f"torch AdamW(fused=True) = {c['ref_ms']:.1f} ms", '',
+           f"{'optimizer':45} {'step ms':>8} {'x fused':>8} {'x floor':>8} {'1st+2nd s':>9} {'adds MB':>8}"]
     for r in c['rows']:
-        print(f"{r['name']:34} {r['median_ms']:9.1f} {r['ratio']:14.2f} {r['first_s']+r['second_s']:15.2f}" +
-              (f"   ({r['compiles']} compile(s), {r['compile_s']:.1f} s)" if r['compiles'] else ''))
+        floor = 1e3 * BYTES[r['name'].split('/')[0]] * c['n_params'] / bw
+        out.append(f"{r['name']:45} {r['median_ms']:8.1f} {r['ratio']:8.2f} {r['median_ms']/floor:8.2f} {r['first_s']+r['second_s']:9.2f} {r['added_mb']:8.0f}")
     if res.get('scaling'):
-        print('\nScaling, Adam, one group of 1M-element tensors: ms per step (ns per parameter)')
+        out += ['', 'Adam, one group of 1M-element tensors: ms per step (x floor)']
         for row in res['scaling']:
-            print(f"{row['n_params']/1e6:6.0f}M  " + '  '.join(f"{k}: {row[k]:8.1f} ({1e6*row[k]/row['n_params']:.2f})" for k in row if k != 'n_params'))
+            floor = 1e3 * BYTES['adam'] * row['n_params'] / bw
+            out.append(f"{row['n_params']/1e6:6.0f}M  floor {floor:7.1f}  " + '  '.join(f"{k}: {row[k]:7.1f} ({row[k]/floor:.2f})" for k in row if k != 'n_params'))
+    return '\n'.join(out)
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -146,13 +176,17 @@ if __name__ == '__main__':
     ap.add_argument('--rounds', type=int, default=None)
     ap.add_argument('--no-scaling', action='store_true')
     ap.add_argument('--json', default=None, help='also save the results here')
+    ap.add_argument('--txt', default=None, help='also save the text report here')
     a = ap.parse_args()
-    warnings.simplefilter('ignore')
-    rounds = a.rounds or (5 if a.quick else 15)
+    rounds = a.rounds or (5 if a.quick else 11)
     chains = ['sgd', 'adam'] if a.quick else ['sgd', 'momentum', 'rmsprop', 'adam']
-    res = dict(machine=machine(a.device), device=a.device)
+    res = dict(machine=machine(a.device), device=a.device, commit=git_commit(), bandwidth=bandwidth(a.device))
     res['compare'] = compare(a.device, rounds, chains, a.quick)
     if not a.no_scaling: res['scaling'] = scaling(a.device, [1, 4] if a.quick else [1, 3, 10, 30, 100], 3 if a.quick else 5)
-    report(res)
+    res['bandwidth_after'] = bandwidth(a.device)
+    txt = report(res)
+    print('\n' + txt)
     if a.json:
         with open(a.json, 'w') as f: json.dump(res, f, indent=1)
+    if a.txt:
+        with open(a.txt, 'w') as f: f.write(txt + '\n')
