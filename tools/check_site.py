@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, unquote
 FORBIDDEN = [(re.compile(r'/work/'), 'machine path /work/'), (re.compile(r'/tmp/'), 'machine path /tmp/'),
              (re.compile(r'\.\./shared'), 'machine path ../shared'), (re.compile(r'0x7f[0-9a-f]{4,}'), 'object address 0x7f...')]
 WARNING_LINE = re.compile(r'\b[A-Z]\w*Warning: |^\s*[WE]\d{4} \d\d:\d\d:\d\d|warnings\.warn\(')
-QUARTO_PROBLEM = re.compile(r'^\s*\[?(WARN(ING)?|ERROR)\b', re.IGNORECASE)
+QUARTO_PROBLEM = re.compile(r'^\s*\[?(WARN(ING)?|ERROR)\b')
 EN_DASH_OPTION = re.compile(r'(?<![\w\u2013-])\u2013[a-z][\w-]*')  # `--quick` typeset as `–quick`: a command outside code
 ANSI = re.compile(r'\x1b\[[0-9;]*m')
 
