@@ -1,6 +1,6 @@
 """Time one optimizer `step()` over ResNet-34's parameters: callbackopt (eager and fast) against torch.optim and fastai.
 
-Usage: python benchmarks/optimizer_step.py [--quick] [--device cpu|cuda] [--rounds N] [--json out.json] [--txt out.txt]
+Usage: python benchmarks/optimizer_step.py [--quick] [--device cpu|cuda] [--rounds N] [--threads N] [--json out.json] [--txt out.txt]
 
 Every optimizer steps its own copy of the same parameters (torchvision `resnet34()`, 21.8M floats in 110 tensors). Before
 each step a real `backward` writes the gradients (of `sum((p * c).sum())` with fixed random `c`): after torch's default
@@ -175,9 +175,11 @@ if __name__ == '__main__':
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     ap.add_argument('--rounds', type=int, default=None)
     ap.add_argument('--no-scaling', action='store_true')
+    ap.add_argument('--threads', type=int, default=None, help='torch threads (1 keeps a shared CPU from distorting the timings)')
     ap.add_argument('--json', default=None, help='also save the results here')
     ap.add_argument('--txt', default=None, help='also save the text report here')
     a = ap.parse_args()
+    if a.threads: torch.set_num_threads(a.threads)
     rounds = a.rounds or (5 if a.quick else 11)
     chains = ['sgd', 'adam'] if a.quick else ['sgd', 'momentum', 'rmsprop', 'adam']
     res = dict(machine=machine(a.device), device=a.device, commit=git_commit(), bandwidth=bandwidth(a.device))
