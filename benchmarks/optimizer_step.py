@@ -70,11 +70,10 @@ def added_bytes(opt):
 
 class Case:
     "One optimizer on its own copy of the parameters; gradients from a real backward before each step"
-    def __init__(self, name, make, shapes, device, set_to_none=True):
-        self.name, self.times, self.set_to_none = name, [], set_to_none
+    def __init__(self, name, make, shapes, cs, device, set_to_none=True):
+        self.name, self.times, self.set_to_none, self.cs = name, [], set_to_none, cs
         torch.manual_seed(0)
         self.ps = [torch.randn(s, device=device).mul_(0.01).requires_grad_() for s in shapes]
-        self.cs = [torch.randn(s, device=device) for s in shapes]
         self.opt = make(self.ps)
         self.backward(); t0 = time.perf_counter(); self.opt.step(); sync(device)
         self.first = time.perf_counter() - t0
@@ -103,6 +102,8 @@ def bandwidth(device, n=50_000_000, reps=7):
 def compare(device, rounds, chains, quick):
     shapes = [p.shape for p in torchvision.models.resnet34().parameters()]
     n = sum(s.numel() for s in shapes)
+    torch.manual_seed(1)
+    cs = [torch.randn(s, device=device) for s in shapes]     # d loss / d p: the same for every optimizer, never written
     makers = {}
     for ch in chains:
         for impl,mk in torch_opts(ch, device).items(): makers[f'{ch}/torch {impl}'] = (mk, True)
@@ -113,7 +114,7 @@ def compare(device, rounds, chains, quick):
     if 'adam/torch fused' not in makers: makers['adam/torch fused'] = (torch_opts('adam', device)['fused'], True)
     cases = []
     for name,(mk,stn) in makers.items():
-        cases.append(Case(name, mk, shapes, device, stn))
+        cases.append(Case(name, mk, shapes, cs, device, stn))
         print(f'  built {name}: first step {cases[-1].first:.2f} s, second {cases[-1].second:.2f} s', flush=True)
     for r in range(rounds):
         random.Random(r).shuffle(cases)
@@ -131,11 +132,13 @@ def scaling(device, sizes, rounds):
     res = []
     for m in sizes:
         shapes, row = [(1_000_000,)]*m, dict(n_params=m*1_000_000)
+        cs = [torch.randn(s, device=device) for s in shapes]
         for name,mk in [('torch fused', torch_opts('adam', device)['fused']), ('ours fast', ours('adam', True))]:
-            c = Case(name, mk, shapes, device)
+            c = Case(name, mk, shapes, cs, device)
             for _ in range(rounds): c.time(device)
             row[name] = 1e3*c.median
             del c; gc.collect()
+        del cs; gc.collect()
         res.append(row); print('  ', row, flush=True)
     return res
 
