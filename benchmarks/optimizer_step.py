@@ -146,7 +146,8 @@ def git_commit():
     try:
         d = os.path.dirname(os.path.abspath(__file__))
         h = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=d, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--', '.', '../callbackopt'], cwd=d, capture_output=True, text=True).stdout.strip()
+        used = ['optimizer_step.py'] + [f'../callbackopt/{m}.py' for m in ('optimizer', 'basics', 'momentum', 'rmsprop', 'adam', 'fast')]
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--', *used], cwd=d, capture_output=True, text=True).stdout.strip()
         return h + (' (with uncommitted changes)' if dirty else '')
     except Exception: return 'unknown'
 
