@@ -318,7 +318,9 @@ class FastStep:
         if self.mode is None:
             p0 = b.params[0]
             self.mode = self._choose_mode(p0, {k:v for k,v in self.opt.state[p0].items() if _kind(v, p0) == 'S'}, hyper)
-        if self.mode == 'loop': return self._loop([p for p in b.params if id(p) in has], hyper)
+        if self.mode == 'loop' or not self.tkeys and b.n_steps and self._fresh(b, has):
+            b.n_steps += 1
+            return self._loop([p for p in b.params if id(p) in has], hyper)
         sigs, odd = self._sort(b, has)
         calls = [(sig, [i]) for sig,idx in sigs.items() for i in idx] if self.mode == 'per_param' else self._whole(b, sigs, odd)
         for k,(sig,idx) in enumerate(calls):
@@ -329,6 +331,10 @@ class FastStep:
                 odd += [b.params[i] for _,ix in calls[k:] for i in ix]; break
         b.n_steps += 1
         self._loop(odd, hyper)
+
+    def _fresh(self, b, has):
+        "Does a parameter of `b` have a gradient that is not its piece of the buffer? (For a chain without tensor state, copying it in costs what the loop's step costs)"
+        return any(id(p) in has and not b.grad.holds(p.grad, o) for p,o in zip(b.params, b.offs))
 
     def _whole(self, b, sigs, odd):
         "The one whole-bucket call: for the state shared by most elements; the other parameters with a gradient go to `odd`"
