@@ -15,7 +15,7 @@ from .momentum import *
 from .rmsprop import *
 
 # %% auto #0
-__all__ = ['AdamW', 'step_stat', 'debias', 'adam_step', 'Adam']
+__all__ = ['step_stat', 'debias', 'adam_step', 'Adam', 'AdamW']
 
 # %% ../nbs/06_adam.ipynb #d3898448
 def step_stat(
@@ -71,4 +71,14 @@ def Adam(
     return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 
 # %% ../nbs/06_adam.ipynb #e76e4e8a
-AdamW = Adam
+def AdamW(
+    params, # Tensors, or a list of lists of tensors (one per parameter group)
+    lr:float|slice, # Learning rate γ (a `slice` or list gives one per group)
+    mom:float=0.9, # β1, coefficient of the gradient average (torch: `betas[0]`)
+    sqr_mom:float=0.99, # β2, coefficient of the squared-gradient average (torch: `betas[1]`)
+    eps:float=1e-5, # Added to the denominator, outside the square root
+    wd:float=0.01, # Weight decay λ, decoupled
+    **kwargs # Passed to `Optimizer` (e.g. `train_bn`)
+)->Optimizer:
+    "`Adam` with decoupled weight decay, as `torch.optim.AdamW` (with fastai's defaults)"
+    return Adam(params, lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, decouple_wd=True, **kwargs)
