@@ -218,7 +218,6 @@ def _grad_fits(p):
 
 class FastStep:
     "Step an `Optimizer`'s chain once per bucket of parameters on flat buffers, compiled; the per-parameter loop when that is not possible"
-    _warned = set()
     def __init__(self,
         opt, # The `Optimizer` to step
         fast=True, # `True` (compile), or `'eager'` (the per-parameter loop, as `fast=False`)
@@ -227,13 +226,13 @@ class FastStep:
         self.opt, self.fast = opt, fast
         self.mode = None if fast is True else 'loop'   # set on the first step: 'compile', 'per_param' or 'loop'
         self.layouts, self.n_compiles, self.compile_s, self.n_loop_steps = {}, 0, 0., 0
-        self.tkeys, self._compiled, self._per_param = (), None, None
+        self.tkeys, self._compiled, self._per_param, self._warned = (), None, None, set()
 
     def __deepcopy__(self, memo): return None    # rebuilt on the next step of the copy
     def __reduce__(self): return (_none, ())
 
     def _warn(self, msg):
-        if msg not in FastStep._warned: FastStep._warned.add(msg); warnings.warn(msg, stacklevel=4)
+        if msg not in self._warned: self._warned.add(msg); warnings.warn(msg, stacklevel=4)     # once per optimizer
 
     def _count(self): self.n_compiles += 1
     def _backend(self, gm, example_inputs): return hoist_scalars(gm, example_inputs, self._count)
