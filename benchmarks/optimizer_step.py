@@ -153,7 +153,7 @@ def git_commit():
 
 def machine(device):
     if device == 'cuda': return f"{torch.cuda.get_device_name()}, torch {torch.__version__.split('+')[0]}"
-    return f"{os.cpu_count()}-core {platform.machine()} CPU, torch {torch.__version__.split('+')[0]}, {torch.get_num_threads()} threads"
+    return f"{os.cpu_count()}-core {platform.machine()} CPU, torch {torch.__version__.split('+')[0]}, {torch.get_num_threads()} thread(s)"
 
 def report(res):
     "The results as text"
