@@ -7,6 +7,9 @@ from .momentum import *
 from .rmsprop import *
 from .adam import *
 from .wd_variants import *
+from .more import *
+from .more_torch import *
 from .callbacks import *
-from .compare import compare, OPTIMIZERS, get_opt_func, train_one, summarize, to_markdown, plot_comparison
+from .registry import *
+from .compare import *
 from .fast import *

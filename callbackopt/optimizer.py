@@ -127,7 +127,7 @@ class Optimizer(torch.optim.Optimizer):
         params, # A tensor, tensors, a list of lists of tensors (one per group) or torch-style group dicts
         cbs:list, # Stepper callbacks, run in order on each parameter
         train_bn:bool=True, # Keep training parameters whose state has `force_train` (batch norm) when frozen
-        fast:bool|str=False, # `True`: run the chain once per group on flat buffers, compiled (see `callbackopt.fast`); `'eager'`: flat, not compiled
+        fast:bool|str=False, # `True`: run the chain once per group on flat buffers, compiled (see `callbackopt.fast`); `'eager'`: the per-parameter loop (fast mode's fallback)
         **defaults # Hyper-parameters, overriding the steppers' `defaults`
     ):
         if fast not in (False, True, 'eager'): raise ValueError(f"fast={fast!r}: use False, True or 'eager'.")
@@ -224,10 +224,10 @@ def step(self:Optimizer, closure=None):
 # %% ../nbs/02_optimizer.ipynb #60c5206e
 @patch
 def zero_grad(self:Optimizer,
-    set_to_none:bool|None=None, # `None`: `True` in eager mode (torch's default), `False` in fast mode
+    set_to_none:bool=True, # `True`: gradients become `None` (torch's default); `False`: zeroed in place (fastai's)
 ):
-    "Clear the gradients: set them to `None`, or zero them in place (the default in fast mode, so they stay in the flat buffers)"
-    super(Optimizer, self).zero_grad(set_to_none=not self.fast if set_to_none is None else set_to_none)
+    "Clear the gradients, as `torch.optim.Optimizer.zero_grad` does in every mode"
+    super(Optimizer, self).zero_grad(set_to_none=set_to_none)
 
 # %% ../nbs/02_optimizer.ipynb #e451efc3
 def sgd_step(
