@@ -10,7 +10,7 @@ outside `site_libs/`:
   en dash (`–quick`: smart typography turned a `--quick` written outside code into one);
 - each `--log` (Quarto's stderr, nbdev-docs' output) has no `WARN`/`ERROR` line and no Python warning
   (nbdev's "Found cells containing imports and other code" means the doc build ran a training cell).
-Besides the HTML pages, only notebook pages may exist: a stray `.md` page or a Markdown alternate
+Every page must be linked from the home page (the sidebar). Besides the HTML pages, only notebook pages may exist: a stray `.md` page or a Markdown alternate
 (`*.html.md`, `figure-commonmark/`) is a problem too.
 """
 import argparse, re, sys
@@ -87,6 +87,12 @@ def check_site(site, url=None):
         if f.name.endswith('.html.md') or f.name == 'figure-commonmark': problems.append(f'{rel}: Markdown alternate format output')
     for f in sorted(site.rglob('*.html')):
         if f.parent.name == 'images' or 'images' in f.relative_to(site).parts: problems.append(f'{f.relative_to(site)}: stray page from a non-notebook file')
+    home = pages.get((site/'index.html').resolve())
+    if home:   # every page is reachable from the sidebar (listed in nbs/_quarto.yml)
+        linked = {(site/urlsplit(l).path).resolve() for l in home.links if is_local(l) and urlsplit(l).path}
+        for f in htmls:
+            if f.parent == site and f.name not in ('index.html', '404.html') and f.resolve() not in linked:
+                problems.append(f'{f.relative_to(site)}: not in the sidebar (add its notebook to nbs/_quarto.yml)')
     if not htmls: problems.append(f'{site}: no HTML pages')
     return problems
 
