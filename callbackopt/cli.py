@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys, os, math, argparse, signal, threading, warnings
 from contextlib import contextmanager
 from pathlib import Path
-from .registry import OPTIMIZERS, check_opt_names
+from .registry import OPTIMIZERS, CHAPTER, check_opt_names
 
 # %% auto #0
 __all__ = ['LIMITS', 'get_parser', 'check_out', 'resolve_args', 'Terminated', 'main']
@@ -42,7 +42,7 @@ def get_parser()->argparse.ArgumentParser:
     "The command line of `callbackopt-compare`"
     p = _Parser(prog='callbackopt-compare', description="Train the same model with each optimizer under fit_one_cycle and compare.")
     p.add_argument('--data', default=None, help="sample (default), imagenette, reduced, or a folder/.tgz with train/ and val/")
-    p.add_argument('--opt', action='append', default=None, help=f"optimizer, repeatable (default: all): {', '.join(OPTIMIZERS)}")
+    p.add_argument('--opt', action='append', default=None, help=f"optimizer, repeatable, or 'all' (default: the chapter's {', '.join(CHAPTER)}): {', '.join(OPTIMIZERS)}")
     p.add_argument('--arch', default=None, help="torchvision classification model or fastai xresnet (default resnet34)")
     p.add_argument('--epochs', type=_int_in('epochs'), default=None, help="epochs of fit_one_cycle (default 3)")
     p.add_argument('--lr', type=_lr, default=None, help="one max learning rate for all (default: per optimizer)")
@@ -84,7 +84,7 @@ _KEYWORDS = ('sample', 'imagenette', 'reduced')
 
 def _check_light(a:argparse.Namespace)->tuple:
     "The checks that need no import: optimizer names, `--out`, `--data` exists, `--arch` looks like a name"
-    opts = check_opt_names(a.opt or list(OPTIMIZERS))
+    opts = check_opt_names(a.opt or list(CHAPTER))
     out = check_out(a.out)
     if a.data and a.data not in _KEYWORDS and not Path(a.data).expanduser().exists():
         raise ValueError(f"--data {a.data}: Imagenette not found: {a.data} does not exist.")

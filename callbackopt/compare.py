@@ -163,7 +163,7 @@ def _write(df:pd.DataFrame, out:Path, settings:dict, plot:bool):
     if plot: _atomic(out/'compare.png', lambda f: plot_comparison(df, title=settings.get('title', '')).savefig(f, dpi=100, format='png'))
 
 def compare(
-    opt_names=tuple(OPTIMIZERS), # Optimizer names (keys of `OPTIMIZERS`)
+    opt_names=CHAPTER, # Optimizer names (keys of `OPTIMIZERS`); default: the chapter's six
     dls:DataLoaders=None, # The data, e.g. from `get_data`
     arch=resnet34, # Architecture, for `get_learner`
     epochs:int=3, # Epochs of `fit_one_cycle`

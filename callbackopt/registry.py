@@ -10,7 +10,7 @@ import importlib
 from functools import partial
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'check_opt_names', 'get_opt_func']
+__all__ = ['OPTIMIZERS', 'CHAPTER', 'check_opt_names', 'get_opt_func']
 
 # %% ../nbs/09a_registry.ipynb #656c212e
 OPTIMIZERS = {
@@ -20,13 +20,28 @@ OPTIMIZERS = {
     'rmsprop':        dict(module='callbackopt.rmsprop', name='RMSProp', kwargs=dict(sqr_mom=0.99, eps=1e-7), lr=3e-3),
     'adam':           dict(module='callbackopt.adam', name='Adam', kwargs={}, lr=3e-3),
     'adam-l2':        dict(module='callbackopt.adam', name='Adam', kwargs=dict(decouple_wd=False), lr=3e-3),
+    # fastai's other optimizers (More optimizers chapter)
+    'radam':          dict(module='callbackopt.more', name='RAdam', kwargs={}, lr=3e-3),
+    'qhadam':         dict(module='callbackopt.more', name='QHAdam', kwargs={}, lr=3e-3),
+    'larc':           dict(module='callbackopt.more', name='Larc', kwargs={}, lr=3e-2),
+    'lamb':           dict(module='callbackopt.more', name='Lamb', kwargs={}, lr=1e-2),
+    'ranger':         dict(module='callbackopt.more', name='ranger', kwargs={}, lr=3e-3),
+    # torch.optim's other optimizers, Lion and Adan (torch.optim's optimizers chapter)
+    'nadam':          dict(module='callbackopt.more_torch', name='NAdam', kwargs={}, lr=3e-3),
+    'adamax':         dict(module='callbackopt.more_torch', name='Adamax', kwargs={}, lr=3e-3),
+    'adagrad':        dict(module='callbackopt.more_torch', name='Adagrad', kwargs={}, lr=1e-2),
+    'adadelta':       dict(module='callbackopt.more_torch', name='Adadelta', kwargs={}, lr=1.0),
+    'radam-torch':    dict(module='callbackopt.more_torch', name='RAdamTorch', kwargs={}, lr=3e-3),
+    'lion':           dict(module='callbackopt.more_torch', name='Lion', kwargs=dict(wd=0.1), lr=3e-4),
+    'adan':           dict(module='callbackopt.more_torch', name='Adan', kwargs=dict(wd=0.02), lr=1e-2),
 }
+CHAPTER = ('fastai-default', 'sgd', 'momentum', 'rmsprop', 'adam', 'adam-l2')   # the book chapter's optimizers: the default set
 
 def check_opt_names(
     names, # Optimizer names (keys of `OPTIMIZERS`)
 )->list: # The names, as a list
-    "Raise a clear `ValueError` for an empty list, a repeated name or a name not in `OPTIMIZERS`"
-    names = list(names)
+    "The names, with `'all'` standing for every key of `OPTIMIZERS`; a clear `ValueError` for none, a repeat or an unknown name"
+    names = [m for n in names for m in (OPTIMIZERS if n == 'all' else [n])]
     if not names: raise ValueError("No optimizer to compare.")
     bad = [n for n in names if n not in OPTIMIZERS]
     if bad: raise ValueError(f"Unknown optimizer {', '.join(map(repr, bad))}; choose from: {', '.join(OPTIMIZERS)}.")

@@ -21,21 +21,21 @@ def cell_flags(cell):
 
 class SkippingClient(NotebookClient):
     "An nbclient that clears `#| cuda` cells and leaves cells with a flag in `skip` untouched"
-    def __init__(self, nb, skip=(), **kw):
+    def __init__(self, nb, skip=(), only=(), **kw):
         super().__init__(nb, **kw)
-        self.skip = set(skip)
+        self.skip,self.only = set(skip),set(only)
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         flags = cell_flags(cell)
         if 'cuda' in flags:
             cell.outputs, cell.execution_count = [], None
             return cell
-        if flags & self.skip: return cell
+        if flags & self.skip and cell.get('id') not in self.only: return cell
         return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
-def run(path, skip=()):
+def run(path, skip=(), only=()):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    SkippingClient(nb, skip=skip, timeout=1800, kernel_name='python3',
+    SkippingClient(nb, skip=skip, only=only, timeout=1800, kernel_name='python3',
                    resources={'metadata': {'path': str(path.parent)}}).execute()
     nbformat.write(nb, path)
 
@@ -49,7 +49,8 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('nbs', nargs='+')
     ap.add_argument('--skip', default='', help='comma-separated flags whose cells keep their outputs')
+    ap.add_argument('--only', default='', help='comma-separated cell ids that run although their flag is skipped')
     a = ap.parse_args()
     for nb in a.nbs:
         print('running', nb, flush=True)
-        run(nb, [s for s in a.skip.split(',') if s])
+        run(nb, [s for s in a.skip.split(',') if s], [s for s in a.only.split(',') if s])
