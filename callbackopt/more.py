@@ -48,6 +48,8 @@ def radam_step(
     else: p.data.add_(grad_avg, alpha=-lr/debias1)
 
 radam_step.defaults = dict(eps=1e-5, beta=0.)
+radam_step.debiases = ('mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
+
 
 # %% ../nbs/07a_more_optimizers.ipynb #5fa200a5
 # fastai's `RAdam` (fastai/optimizer.py): same arguments, order and defaults
@@ -91,6 +93,8 @@ def qhadam_step(
                     ((1-nu_2)*g**2 + nu_2*(sqr_avg/debias2)).sqrt() + eps, value=-lr)
 
 qhadam_step.defaults = dict(eps=1e-8, nu_1=0.7, nu_2=1.0)
+qhadam_step.debiases = ('mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
+
 
 # %% ../nbs/07a_more_optimizers.ipynb #5cbd8652
 # fastai's `QHAdam` (fastai/optimizer.py): same arguments, order and defaults
@@ -181,6 +185,8 @@ def lamb_step(
     p.data.add_(u, alpha=-lr*q)
 
 lamb_step.defaults = dict(eps=1e-5)
+lamb_step.debiases = ('mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
+
 
 # %% ../nbs/07a_more_optimizers.ipynb #d61f38a5
 # fastai's `Lamb` (fastai/optimizer.py): same arguments, order and defaults

@@ -71,6 +71,8 @@ def nadam_step(
     p.data.addcdiv_(grad_avg, denom, value=-lr*mu_next/(1-mu_product*mu_next))
 
 nadam_step.defaults = dict(eps=1e-8)
+nadam_step.debiases = ('sqr_mom',)   # divides by 1-β**step: β = 1 is refused when the optimizer is built
+
 
 # %% ../nbs/07b_torch_optimizers.ipynb #480689d1
 def NAdam(
@@ -117,6 +119,8 @@ def adamax_step(
 ):
     "Adamax step: $p \\leftarrow p - \\gamma\\, m / ((1-\\beta_1^t)\\, u)$"
     p.data.addcdiv_(grad_avg, inf_norm, value=-lr/debias(mom, 1-mom, step))
+adamax_step.debiases = ('mom',)   # divides by 1-β**step: β = 1 is refused when the optimizer is built
+
 
 # %% ../nbs/07b_torch_optimizers.ipynb #ee7bc9a4
 def Adamax(
@@ -248,6 +252,8 @@ def radam_torch_step(
     p.data.addcmul_(grad_avg, scale, value=lr1)
 
 radam_torch_step.defaults = dict(eps=1e-8)
+radam_torch_step.debiases = ('mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
+
 
 # %% ../nbs/07b_torch_optimizers.ipynb #10d7a591
 def RAdamTorch(
@@ -362,6 +368,8 @@ def adan_step(
     p.data.addcdiv_(diff_avg, denom, value=-lr*diff_mom/(1 - diff_mom**step))
 
 adan_step.defaults = dict(eps=1e-8)
+adan_step.debiases = ('mom', 'diff_mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
+
 
 # %% ../nbs/07b_torch_optimizers.ipynb #4d2223b3
 def prox_weight_decay(
