@@ -1,6 +1,6 @@
 """Time one optimizer `step()` over ResNet-34's parameters: callbackopt (eager and fast) against torch.optim and fastai.
 
-Usage: python benchmarks/optimizer_step.py [--quick] [--device cpu|cuda] [--rounds N] [--threads N] [--json out.json] [--txt out.txt]
+Usage: python benchmarks/optimizer_step.py [--quick] [--more [--only NAMES]] [--device cpu|cuda] [--rounds N] [--threads N] [--json out.json] [--txt out.txt]
 
 Every optimizer steps its own copy of the same parameters (torchvision `resnet34()`, 21.8M floats in 110 tensors). Before
 each step a real `backward` writes the gradients (of `sum((p * c).sum())` with fixed random `c`): after torch's default
@@ -10,6 +10,13 @@ optimizers live in one process and are timed in interleaved rounds (round r time
 report medians and the ratio to `torch.optim.AdamW(fused=True)`, and the memory-bandwidth floor of each update measured
 on the spot. Also: the time of the first two steps (compilation included), the memory each optimizer adds, and a
 scaling series (1M to 100M parameters in 1M-element tensors).
+
+With `--more`: the optimizers of `callbackopt.more` (fastai's RAdam, QHAdam, Larc, Lamb, ranger, against fastai's own
+classes) and `callbackopt.more_torch` (NAdam, Adamax, Adagrad, Adadelta, RAdamTorch against torch.optim in each
+implementation torch has on the device; Lion and Adan, ours only) in place of the four chains, each pair with the same
+hyper-parameters (torch's L2 weight decay against ours with `decouple_wd=False`). Each algorithm's cases and a
+`torch.optim.AdamW(fused=True)` reference are timed in interleaved rounds of their own; the ratios use the reference's
+times from the same rounds.
 """
 import argparse, gc, json, logging, os, platform, random, statistics, subprocess, sys, time, warnings
 from functools import partial
@@ -142,11 +149,103 @@ def scaling(device, sizes, rounds):
         res.append(row); print('  ', row, flush=True)
     return res
 
-def git_commit():
+def more_algos():
+    "Each new optimizer: (ours(ps, fast), fastai's maker or None, torch.optim's maker taking implementation kwargs, or None), same algorithm and hypers"
+    import callbackopt.more as cm, callbackopt.more_torch as ct
+    O, fa = torch.optim, dict(lr=LR, wd=WD)
+    return {   # fastai's: each with its defaults, decoupled weight decay (fastai's default) on both sides
+        'RAdam':    (partial(cm.RAdam, **fa),  partial(fo.RAdam, **fa),  None),
+        'QHAdam':   (partial(cm.QHAdam, **fa), partial(fo.QHAdam, **fa), None),
+        'Larc':     (partial(cm.Larc, **fa),   partial(fo.Larc, **fa),   None),
+        'Lamb':     (partial(cm.Lamb, **fa),   partial(fo.Lamb, **fa),   None),
+        'ranger':   (partial(cm.ranger, **fa), partial(fo.ranger, **fa), None),
+               # torch's: each with torch's defaults and L2 weight decay (torch's default; ours decouple_wd=False)
+        'NAdam':    (partial(ct.NAdam, **fa),      None, partial(O.NAdam, lr=LR, weight_decay=WD)),
+        'Adamax':   (partial(ct.Adamax, **fa),     None, partial(O.Adamax, lr=LR, weight_decay=WD)),
+        'Adagrad':  (partial(ct.Adagrad, **fa),    None, partial(O.Adagrad, lr=LR, weight_decay=WD)),
+        'Adadelta': (partial(ct.Adadelta, **fa),   None, partial(O.Adadelta, lr=LR, weight_decay=WD)),
+        'RAdamTorch': (partial(ct.RAdamTorch, **fa), None, partial(O.RAdam, lr=LR, weight_decay=WD)),
+               # no library version: ours only
+        'Lion':     (partial(ct.Lion, **fa), None, None),
+        'Adan':     (partial(ct.Adan, **fa), None, None)}
+
+def torch_impls(make, device):
+    "`make` in each implementation (for-loop, foreach, fused) that torch has on `device`"
+    impls = {}
+    for impl,kw in {'forloop': dict(foreach=False), 'foreach': dict(foreach=True), 'fused': dict(fused=True)}.items():
+        try:
+            ps = [torch.zeros(2, device=device, requires_grad=True)]; ps[0].grad = torch.zeros(2, device=device)
+            make(ps, **kw).step(); impls[impl] = partial(make, **kw)
+        except Exception: pass      # e.g. no fused NAdam
+    return impls
+
+def more_makers(algo, ours_mk, fastai_mk, torch_mk, device):
+    "The cases for one new optimizer: torch's implementations, fastai's, ours eager and fast (torch's default zero_grad)"
+    makers = {}
+    if torch_mk is not None:
+        for impl,mk in torch_impls(torch_mk, device).items(): makers[f'{algo}/torch {impl}'] = mk
+    if fastai_mk is not None: makers[f'{algo}/fastai'] = fastai_mk
+    makers[f'{algo}/ours eager'] = partial(ours_mk, fast=False)
+    makers[f'{algo}/ours fast'] = partial(ours_mk, fast=True)
+    return makers
+
+def compare_more(device, rounds, algos=None, shapes=None):
+    "Time each new optimizer against its library versions, in interleaved rounds per algorithm with a fused AdamW reference"
+    shapes = shapes or [p.shape for p in torchvision.models.resnet34().parameters()]
+    n = sum(s.numel() for s in shapes)
+    torch.manual_seed(1)
+    cs = [torch.randn(s, device=device) for s in shapes]
+    ref = Case('AdamW/torch fused', torch_opts('adam', device)['fused'], shapes, cs, device)
+    rows, all_ref = [], []
+    for algo,(o,f,t) in more_algos().items():
+        if algos and algo not in algos: continue
+        makers = more_makers(algo, o, f, t, device)
+        cases = []
+        for name,mk in makers.items():
+            cases.append(Case(name, mk, shapes, cs, device))
+            print(f'  built {name}: first step {cases[-1].first:.2f} s, second {cases[-1].second:.2f} s', flush=True)
+        n_ref = len(ref.times)
+        for r in range(rounds):
+            order = cases + [ref]; random.Random(r).shuffle(order)
+            for c in order: c.time(device)
+        ref_ms = 1e3 * statistics.median(ref.times[n_ref:]); all_ref += ref.times[n_ref:]
+        by_name = {c.name: c for c in cases}
+        tms = [1e3*by_name[k].median for k in makers if '/torch ' in k]
+        same = min(tms) if tms else 1e3*by_name[f'{algo}/fastai'].median if f is not None else None
+        for name in makers:
+            c = by_name[name]; fast = getattr(c.opt, '_fast', None); ms = 1e3*c.median
+            try: mem = c.mem/2**20
+            except Exception: mem = None
+            rows.append(dict(name=name, algo=algo, median_ms=ms, ratio=ms/ref_ms, ratio_same=ms/same if same else None,
+                             same_ref='torch fastest' if tms else 'fastai' if f is not None else None, ref_ms=ref_ms,
+                             first_s=c.first, second_s=c.second, added_mb=mem,
+                             compiles=getattr(fast, 'n_compiles', None), mode=getattr(fast, 'mode', None)))
+        print(f'  {algo}: ' + ', '.join(f"{r['name'].split('/')[1]} {r['median_ms']:.1f} ms" for r in rows if r['algo'] == algo), flush=True)
+        del cases, by_name; gc.collect()
+    return dict(n_params=n, n_tensors=len(shapes), rounds=rounds, ref_ms=1e3*statistics.median(all_ref), rows=rows)
+
+def report_more(res):
+    "The `--more` results as text"
+    c, bw = res['compare'], res['bandwidth']
+    out = [f"Machine: {res['machine']}; commit {res['commit']}",
+           f"Streaming bandwidth (a.add_(b) on 50M floats): {bw/1e9:.1f} GB/s before, {res['bandwidth_after']/1e9:.1f} GB/s after",
+           f"ResNet-34: {c['n_params']/1e6:.1f}M parameters in {c['n_tensors']} tensors; median of {c['rounds']} interleaved rounds "
+           f"per optimizer, each with torch AdamW(fused=True) (median over all: {c['ref_ms']:.1f} ms)",
+           "x fused: to AdamW(fused=True) in the same rounds; x same: to torch's fastest implementation of the same algorithm "
+           "(fastai's class for fastai's optimizers)", '',
+           f"{'optimizer':28} {'step ms':>8} {'x fused':>8} {'x same':>8} {'1st+2nd s':>9} {'adds MB':>8}  fast mode"]
+    for r in c['rows']:
+        same = f"{r['ratio_same']:8.2f}" if r['ratio_same'] else f"{'':8}"
+        mb = f"{r['added_mb']:8.0f}" if r['added_mb'] is not None else f"{'':8}"
+        out.append(f"{r['name']:28} {r['median_ms']:8.1f} {r['ratio']:8.2f} {same} {r['first_s']+r['second_s']:9.2f} {mb}  {r['mode'] or ''}")
+    return '\n'.join(out)
+
+def git_commit(more=False):
     try:
         d = os.path.dirname(os.path.abspath(__file__))
         h = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=d, capture_output=True, text=True).stdout.strip()
         used = ['optimizer_step.py'] + [f'../callbackopt/{m}.py' for m in ('optimizer', 'basics', 'momentum', 'rmsprop', 'adam', 'fast')]
+        if more: used += ['../callbackopt/more.py', '../callbackopt/more_torch.py']
         dirty = subprocess.run(['git', 'status', '--porcelain', '--', *used], cwd=d, capture_output=True, text=True).stdout.strip()
         return h + (' (with uncommitted changes)' if dirty else '')
     except Exception: return 'unknown'
@@ -180,17 +279,20 @@ if __name__ == '__main__':
     ap.add_argument('--rounds', type=int, default=None)
     ap.add_argument('--no-scaling', action='store_true')
     ap.add_argument('--threads', type=int, default=None, help='torch threads (1 keeps a shared CPU from distorting the timings)')
+    ap.add_argument('--more', action='store_true', help="the new optimizers (callbackopt.more, callbackopt.more_torch) instead of the four chains; no scaling series")
+    ap.add_argument('--only', default=None, help="with --more: comma-separated names to time (e.g. Lamb,NAdam)")
     ap.add_argument('--json', default=None, help='also save the results here')
     ap.add_argument('--txt', default=None, help='also save the text report here')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     rounds = a.rounds or (5 if a.quick else 11)
     chains = ['sgd', 'adam'] if a.quick else ['sgd', 'momentum', 'rmsprop', 'adam']
-    res = dict(machine=machine(a.device), device=a.device, commit=git_commit(), bandwidth=bandwidth(a.device))
-    res['compare'] = compare(a.device, rounds, chains, a.quick)
-    if not a.no_scaling: res['scaling'] = scaling(a.device, [1, 4] if a.quick else [1, 3, 10, 30, 100], 3 if a.quick else 5)
+    res = dict(machine=machine(a.device), device=a.device, commit=git_commit(a.more), bandwidth=bandwidth(a.device))
+    if a.more: res['compare'] = compare_more(a.device, rounds, a.only.split(',') if a.only else None)
+    else: res['compare'] = compare(a.device, rounds, chains, a.quick)
+    if not a.no_scaling and not a.more: res['scaling'] = scaling(a.device, [1, 4] if a.quick else [1, 3, 10, 30, 100], 3 if a.quick else 5)
     res['bandwidth_after'] = bandwidth(a.device)
-    txt = report(res)
+    txt = report_more(res) if a.more else report(res)
     print('\n' + txt)
     if a.json:
         with open(a.json, 'w') as f: json.dump(res, f, indent=1)
