@@ -53,6 +53,7 @@ def adam_step(
     p.data.addcdiv_(grad_avg, (sqr_avg/debias2).sqrt() + eps, value=-lr/debias1)
 
 adam_step.defaults = dict(eps=1e-5)
+adam_step.debiases = ('mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
 
 # %% ../nbs/06_adam.ipynb #2f04b683
 def Adam(
