@@ -15,6 +15,7 @@ import sys, os, json, time, random, platform        # after the star imports, wh
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torchvision
+import matplotlib as mpl
 from matplotlib.figure import Figure
 try: import fcntl
 except ImportError: fcntl = None                    # no folder lock where the platform has none
@@ -100,10 +101,12 @@ def plot_comparison(
 )->Figure:
     "Smoothed training loss per batch and validation accuracy per epoch of every optimizer, on one figure"
     runs = df.attrs.get('runs', [])
-    fig = Figure(figsize=(11, 4), layout='constrained')
+    names = list(dict.fromkeys(r['opt'] for r in runs))
+    fig = Figure(figsize=(12, max(4, 0.25*len(names))), layout='constrained')
     ax1, ax2 = fig.subplots(1, 2)
-    for i,name in enumerate(dict.fromkeys(r['opt'] for r in runs)):
-        rs, c = [r for r in runs if r['opt'] == name], f'C{i}'
+    colors = mpl.colormaps['tab10' if len(names) <= 10 else 'tab20'].colors     # distinct colours up to 20 optimizers
+    for i,name in enumerate(names):
+        rs, c = [r for r in runs if r['opt'] == name], colors[i % len(colors)]
         n = min(len(r['losses']) for r in rs)
         ax1.plot(np.mean([r['losses'][:n] for r in rs], axis=0), color=c, label=name)
         acc = np.array([[e['accuracy'] for e in r['epochs']] for r in rs])
@@ -113,7 +116,7 @@ def plot_comparison(
     ax1.set(xlabel='batch', ylabel='training loss (smoothed)', title='Training loss')
     ax2.set(xlabel='epoch', ylabel='validation accuracy (%)', title='Validation accuracy')
     ax2.xaxis.get_major_locator().set_params(integer=True)
-    ax1.legend(); ax2.legend()
+    if names: fig.legend(*ax1.get_legend_handles_labels(), loc='outside right upper')   # one legend, beside the panels
     if title: fig.suptitle(title)
     if fname: fig.savefig(fname, dpi=100)
     return fig

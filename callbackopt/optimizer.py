@@ -203,22 +203,22 @@ def _step_one(self:Optimizer, p, hyper):
         if isinstance(new, dict): state.update(new)
 
 @patch
-@torch.no_grad()
 def step(self:Optimizer, closure=None):
     "Run the steppers on every parameter that has a gradient; return `closure()`'s loss if given"
     loss = None
     if closure is not None:
         with torch.enable_grad(): loss = closure()
-    todo = [(pg, [p for p in pg['params'] if p.grad is not None]) for pg in self.param_groups]
-    if any(p.grad.is_sparse for _,ps in todo for p in ps):
-        raise RuntimeError("callbackopt's steppers need dense gradients; this parameter has a sparse one (use torch.optim.SparseAdam).")
-    if self.fast:
-        from callbackopt.fast import fast_step     # imported here, so that `import callbackopt.optimizer` does not load it
-        fast_step(self, [(pg, [p for p in ps if not p.is_complex()]) for pg,ps in todo])
-        todo = [(pg, [p for p in ps if p.is_complex()]) for pg,ps in todo]   # complex parameters step one by one
-    for pg,ps in todo:
-        hyper = self._hyper(pg)
-        for p in ps: self._step_one(p, hyper)
+    with torch.no_grad():   # the steppers update in place (a `with` block, not a decorator, so the docs see a patched method)
+        todo = [(pg, [p for p in pg['params'] if p.grad is not None]) for pg in self.param_groups]
+        if any(p.grad.is_sparse for _,ps in todo for p in ps):
+            raise RuntimeError("callbackopt's steppers need dense gradients; this parameter has a sparse one (use torch.optim.SparseAdam).")
+        if self.fast:
+            from callbackopt.fast import fast_step     # imported here, so that `import callbackopt.optimizer` does not load it
+            fast_step(self, [(pg, [p for p in ps if not p.is_complex()]) for pg,ps in todo])
+            todo = [(pg, [p for p in ps if p.is_complex()]) for pg,ps in todo]   # complex parameters step one by one
+        for pg,ps in todo:
+            hyper = self._hyper(pg)
+            for p in ps: self._step_one(p, hyper)
     return loss
 
 # %% ../nbs/02_optimizer.ipynb #60c5206e
