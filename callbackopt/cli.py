@@ -166,7 +166,7 @@ def _run(p:argparse.ArgumentParser, a:argparse.Namespace, argv:list, cbs):
 
 def main(
     argv:list|None=None, # Command-line arguments; `None`: `sys.argv[1:]`
-    cbs=None, # Extra fastai callbacks for every fit (for tests and embedding)
+    cbs:list|None=None, # Extra fastai callbacks for every fit (for tests and embedding)
 ): # Returns None (a console script's `sys.exit(main())` must get 0/None); exits with 2 on bad input, 130 on Ctrl-C
     "Command line `callbackopt-compare`: train each optimizer under `fit_one_cycle`, print and save the comparison"
     argv = sys.argv[1:] if argv is None else list(argv)

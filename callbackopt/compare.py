@@ -36,7 +36,7 @@ def train_one(
     epochs:int=3, # Epochs of `fit_one_cycle`
     lr:float|None=None, # Maximum learning rate; `None`: the optimizer's default from `OPTIMIZERS`
     seed:int=0, # Seed for weights, batch order and augmentation
-    cbs=None, # Extra fastai callbacks for the fit
+    cbs:list|None=None, # Extra fastai callbacks for the fit
     progress:bool=True, # Show fastai's progress bars
     **kwargs # Passed to `get_learner` (e.g. `fp16`)
 )->dict: # One run: final losses and accuracy, seconds per epoch, per-epoch rows, smoothed batch losses
@@ -174,7 +174,7 @@ def compare(
     seeds:int=1, # Number of seeds (0, 1, ..., `seeds`-1)
     out:str|Path|None=None, # Folder for the results (written after each optimizer, replacing an earlier run's); `None`: write nothing
     settings:dict|None=None, # Extra settings to record next to the results (e.g. the data's description)
-    cbs=None, # Extra fastai callbacks for every fit
+    cbs:list|None=None, # Extra fastai callbacks for every fit
     progress:bool=True, # Show fastai's progress bars
     **kwargs # Passed to `get_learner` (e.g. `fp16`)
 )->pd.DataFrame: # One row per optimizer (see `summarize`); the runs in `.attrs['runs']`

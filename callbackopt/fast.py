@@ -7,6 +7,7 @@ Docs: https://callbackopt.github.io/callbackopt/fast.html.md"""
 # %% ../nbs/10_fast.ipynb #43130a5c
 from __future__ import annotations
 import time, types, warnings
+from typing import Callable
 import numpy as np, torch
 from torch import Tensor
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -184,7 +185,7 @@ class _LazyInductor(torch.nn.Module):
 def hoist_scalars(
     gm:torch.fx.GraphModule, # The graph dynamo captured
     example_inputs, # Its example inputs (unused: the Inductor part compiles on first call, per shape)
-    on_compile=None, # Called after each Inductor compilation
+    on_compile:Callable|None=None, # Called after each Inductor compilation
 ):
     "A `torch.compile` backend: run the graph's 0-dim arithmetic (hyper-parameters, bias corrections) eagerly, once, and compile the rest with Inductor"
     from torch.fx.passes.split_module import split_module

@@ -9,6 +9,7 @@ Docs: https://callbackopt.github.io/callbackopt/optimizer.html.md"""
 # optimizer.py (https://github.com/fastai/fastai, Apache License 2.0); `state_dict`'s layout and hooks follow torch.optim.
 from __future__ import annotations
 import math, inspect, warnings
+from typing import Callable
 from collections import OrderedDict, defaultdict
 from collections.abc import MutableMapping
 from functools import partial
@@ -70,7 +71,7 @@ class ParamGroup(dict):
 # %% ../nbs/02_optimizer.ipynb #54cd94c4
 class Hypers(MutableMapping):
     "Live view of the hyper-parameters of one torch param group (the group's dict without `params`)"
-    def __init__(self, pg:dict, opt=None): self.pg,self.opt = pg,opt
+    def __init__(self, pg:dict, opt:Optimizer|None=None): self.pg,self.opt = pg,opt
     def _check(self, k):
         if k in _not_hypers: raise KeyError(f"{k!r} is not a hyper-parameter")
     def __getitem__(self, k):
@@ -203,7 +204,7 @@ def _step_one(self:Optimizer, p, hyper):
         if isinstance(new, dict): state.update(new)
 
 @patch
-def step(self:Optimizer, closure=None):
+def step(self:Optimizer, closure:Callable|None=None):
     "Run the steppers on every parameter that has a gradient; return `closure()`'s loss if given"
     loss = None
     if closure is not None:
