@@ -71,7 +71,7 @@ class ParamGroup(dict):
 # %% ../nbs/02_optimizer.ipynb #54cd94c4
 class Hypers(MutableMapping):
     "Live view of the hyper-parameters of one torch param group (the group's dict without `params`)"
-    def __init__(self, pg:dict, opt:Optimizer|None=None): self.pg,self.opt = pg,opt
+    def __init__(self, pg:dict, opt:torch.optim.Optimizer|None=None): self.pg,self.opt = pg,opt
     def _check(self, k):
         if k in _not_hypers: raise KeyError(f"{k!r} is not a hyper-parameter")
     def __getitem__(self, k):
