@@ -140,6 +140,20 @@ def _signals():
     finally:
         for s,h in old.items(): signal.signal(s, h)
 
+@contextmanager
+def _exit_on_signal(msg:str):
+    "For a block a signal must not interrupt with an exception (importing torch can abort then): print `msg` and exit at once"
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def handler(signum, frame):
+        print(f"\n{msg}", file=sys.stderr, flush=True)
+        os._exit(143 if signum == signal.SIGTERM else 130)     # nothing has been written yet: no clean-up to run
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try: yield
+    finally:
+        for s,h in old.items(): signal.signal(s, h)
+
 def _heavy_imports():
     "Import the training stack (fastai, torch) without its import-time deprecation warnings"
     with warnings.catch_warnings():
@@ -148,7 +162,9 @@ def _heavy_imports():
 
 def _run(p:argparse.ArgumentParser, a:argparse.Namespace, argv:list, cbs):
     "Everything after the light checks: import, resolve, load and check the data, compare, print"
-    try: _heavy_imports()
+    n = len(check_opt_names(a.opt or list(CHAPTER)))
+    try:
+        with _exit_on_signal(f"{p.prog}: interrupted: 0 of {n} optimizers finished (none); nothing was written."): _heavy_imports()
     except ImportError as e: p.error(f"cannot import the training stack: {e}")
     from callbackopt.compare import compare, get_data, get_opt_func, to_markdown, FolderInUse
     try:
