@@ -67,7 +67,7 @@ def Adam(
     **kwargs # Passed to `Optimizer` (e.g. `train_bn`)
 )->Optimizer:
     "Adam, with decoupled weight decay (AdamW, the default) or L2 regularization, as an `Optimizer`"
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, adam_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 

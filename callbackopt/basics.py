@@ -11,7 +11,7 @@ from torch import Tensor
 from .optimizer import *
 
 # %% auto #0
-__all__ = ['weight_decay', 'l2_reg']
+__all__ = ['weight_decay', 'l2_reg', 'wd_stepper']
 
 # %% ../nbs/03_basics.ipynb #f4f3da0e
 # Signature and update from fastai (fastai/optimizer.py: weight_decay), Apache-2.0
@@ -40,3 +40,10 @@ def l2_reg(
     if do_wd: p.grad.data.add_(p.data, alpha=wd)
 
 l2_reg.defaults = dict(wd=0.)
+
+# %% ../nbs/03_basics.ipynb #wdstep02
+def wd_stepper(
+    decouple_wd:bool=True, # Decoupled weight decay (`weight_decay`) if true, else L2 regularization (`l2_reg`)
+):
+    "The weight-decay stepper a ready-made optimizer's chain starts with"
+    return weight_decay if decouple_wd else l2_reg

@@ -50,6 +50,6 @@ def SGD(
     **kwargs # Passed to `Optimizer` (e.g. `train_bn`)
 )->Optimizer:
     "SGD, with momentum `mom` and weight decay `wd` (decoupled or L2), as an `Optimizer`"
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [sgd_step] if mom == 0 else [average_grad, momentum_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, wd=wd, **kwargs)

@@ -66,7 +66,7 @@ def RAdam(
 )->Optimizer:
     "RAdam, with decoupled weight decay or L2 regularization, as an `Optimizer`"
     if sqr_mom >= 1: raise ValueError(f"sqr_mom={sqr_mom}: RAdam needs sqr_mom < 1.")
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, radam_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, beta=beta, **kwargs)
 
@@ -111,7 +111,7 @@ def QHAdam(
     **kwargs # Passed to `Optimizer` (e.g. `train_bn`, `fast`)
 )->Optimizer:
     "QHAdam, with decoupled weight decay or L2 regularization, as an `Optimizer`"
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, qhadam_step]
     return Optimizer(params, cbs, lr=lr, nu_1=nu_1, nu_2=nu_2, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 
@@ -157,7 +157,7 @@ def Larc(
     **kwargs # Passed to `Optimizer` (e.g. `train_bn`, `fast`)
 )->Optimizer:
     "LARC (`clip=True`) or LARS (`clip=False`), SGD with a learning rate per layer, as an `Optimizer`"
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     if mom != 0.: cbs.append(average_grad)
     cbs += [partial(larc_layer_lr, clip=clip), larc_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, trust_coeff=trust_coeff, eps=eps, wd=wd, **kwargs)
@@ -201,7 +201,7 @@ def Lamb(
     **kwargs # Passed to `Optimizer` (e.g. `train_bn`, `fast`)
 )->Optimizer:
     "LAMB, Adam with a trust ratio per layer, as an `Optimizer`"
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, lamb_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 

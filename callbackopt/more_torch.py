@@ -88,7 +88,7 @@ def NAdam(
 )->Optimizer:
     "`torch.optim.NAdam` as steppers: Adam's averages, Nesterov momentum with a warm-up, L2 or decoupled weight decay"
     _check_range(momentum_decay=(momentum_decay, 0, float('inf')))
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, mu_product_stat, nadam_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, momentum_decay=momentum_decay, **kwargs)
 
@@ -134,7 +134,7 @@ def Adamax(
     **kwargs # Passed to `Optimizer` (e.g. `fast`)
 )->Optimizer:
     "`torch.optim.Adamax` as steppers: Adam with a decayed maximum of |g| in place of the root mean square"
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [partial(average_grad, dampening=True), max_abs_grad, step_stat, adamax_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 
@@ -180,7 +180,7 @@ def Adagrad(
 )->Optimizer:
     "`torch.optim.Adagrad` as steppers (dense gradients): divide by the root of the sum of all squared gradients"
     _check_range(lr_decay=(lr_decay, 0, float('inf')), initial_accumulator_value=(initial_accumulator_value, 0, float('inf')))
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [sum_sqr_grad, step_stat, adagrad_step]
     return Optimizer(params, cbs, lr=lr, lr_decay=lr_decay, wd=wd, initial_accumulator_value=initial_accumulator_value,
                      eps=eps, **kwargs)
@@ -215,7 +215,7 @@ def Adadelta(
     **kwargs # Passed to `Optimizer` (e.g. `fast`)
 )->Optimizer:
     "`torch.optim.Adadelta` as steppers: the RMS of recent updates over the RMS of recent gradients"
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [average_sqr_grad, adadelta_step]
     return Optimizer(params, cbs, lr=lr, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 
@@ -267,7 +267,7 @@ def RAdamTorch(
     **kwargs # Passed to `Optimizer` (e.g. `fast`)
 )->Optimizer:
     "`torch.optim.RAdam` as steppers (fastai's `RAdam` differs in where `eps` goes, see above)"
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, radam_torch_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 

@@ -58,7 +58,7 @@ def RMSProp(
     **kwargs # Passed to `Optimizer` (e.g. `train_bn`)
 )->Optimizer:
     "RMSProp, with optional momentum `mom` and weight decay `wd` (decoupled or L2), as an `Optimizer`"
-    cbs = [weight_decay] if decouple_wd else [l2_reg]
+    cbs = [wd_stepper(decouple_wd)]
     cbs += [average_sqr_grad] if mom == 0 else [average_grad, average_sqr_grad]
     cbs.append(rms_prop_step)
     return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
