@@ -91,8 +91,14 @@ def _dense(t):
 
 _ALIGN = 16   # elements: every parameter starts 64-byte aligned (float32), as Inductor's kernels expect
 
+class _CudaBytes:
+    "`n` bytes of GPU memory at `ptr`, as a CUDA array interface that keeps `owner` (the tensor they belong to) alive"
+    def __init__(self, owner, ptr, n):
+        self.owner = owner
+        self.__cuda_array_interface__ = dict(shape=(n,), typestr='|u1', data=(ptr, False), strides=None, version=3, stream=None)
+
 class _Flat:
-    "A 1-d buffer of `n` elements; on CPU each piece handed out has its own storage (so `torch.save(p)` and safetensors see separate tensors)"
+    "A 1-d buffer of `n` elements; each piece handed out has its own storage (so `torch.save(p)` and safetensors see separate tensors)"
     def __init__(self, n, dtype, device):
         self.dtype, self.device, self.es = dtype, device, torch.empty((), dtype=dtype).element_size()
         if device.type == 'cpu':
@@ -101,10 +107,15 @@ class _Flat:
         else: self.buf, self.t = None, torch.zeros(n, dtype=dtype, device=device)
         self.ptr, self.given = self.t.data_ptr(), {}
 
+    def _bytes(self, off, n):
+        "Elements `off…off+n` as a 1-d tensor with a storage of its own (on CUDA through the array interface; else a view)"
+        if self.buf is not None: return torch.frombuffer(self.buf, dtype=self.dtype, count=n, offset=self.a + off*self.es)
+        if self.device.type == 'cuda': return torch.as_tensor(_CudaBytes(self.t, self.ptr + off*self.es, n*self.es), device=self.device).view(self.dtype)
+        return self.t[off:off+n]
+
     def piece(self, off, like):
         "A tensor with `like`'s shape and strides over elements `off…` of the buffer"
-        if self.buf is None: t = self.t.as_strided(like.shape, like.stride(), off)
-        else: t = torch.frombuffer(self.buf, dtype=self.dtype, count=like.numel(), offset=self.a + off*self.es).as_strided(like.shape, like.stride())
+        t = self._bytes(off, like.numel()).as_strided(like.shape, like.stride())
         self.given[off] = t      # kept, so that recognising it next step is an identity check
         return t
 

@@ -1,0 +1,69 @@
+"""Run the `#| cuda` cells of notebooks on a machine with a GPU, with only the cells they need before them.
+
+Usage: python tools/gpu_cells.py nbs/06_adam.ipynb [more.ipynb ...] [--check]
+
+A notebook's `#| cuda` cells run after its set-up cells (those that only import, and the `#| export` cells that define
+the module) and the import statements of its other cells; every other cell keeps its stored output. The notebook is written back with the cuda cells' new
+outputs. `--check` (on any machine) runs the set-up cells and then, in place of each cuda cell, only checks that every
+name the cell reads is defined; it writes nothing.
+"""
+import argparse, ast, re, sys
+from pathlib import Path
+import nbformat
+sys.path.insert(0, str(Path(__file__).parent))
+from run_nb import SkippingClient, cell_flags, use_local_data
+
+_directive = re.compile(r'^\s*#\|\s*(\w+)')
+
+def is_setup(cell):
+    "Does the code cell only import, or define the module (`#| export`)?"
+    if cell.cell_type != 'code': return False
+    lines = [l for l in cell.source.splitlines() if l.strip()]
+    if any(_directive.match(l) and _directive.match(l)[1] in ('export', 'exports', 'exporti') for l in lines): return True
+    code = [l for l in lines if not l.lstrip().startswith('#')]
+    return bool(code) and all(re.match(r'\s*(import|from)\s', l) for l in code)
+
+def imports_of(src):
+    "The top-level import statements of a cell's code, as source"
+    try: tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))
+    except SyntaxError: return ''
+    return '\n'.join(ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
+
+def free_names(src):
+    "Names a cell reads without assigning them first"
+    tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith('%')))
+    stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stored |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
+    return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - stored)
+
+class CudaClient(SkippingClient):
+    "Execute only the set-up cells and the `#| cuda` cells (or, with `check`, a name check in place of each cuda cell)"
+    def __init__(self, nb, check=False, **kw): super().__init__(nb, cuda=True, **kw); self.check = check
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if 'cuda' in cell_flags(cell):
+            if not self.check: return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            probe = nbformat.v4.new_code_cell(f"import builtins\n_m = [n for n in {free_names(cell.source)!r} if n not in globals() and not hasattr(builtins, n)]\n"
+                                              f"print('cell {cell.get('id')}:', 'undefined', _m if _m else 'ok')")
+            await super().async_execute_cell(probe, cell_index, execution_count, store_history)
+            print(''.join(o.get('text', '') for o in probe.outputs), end='', flush=True)
+            return cell
+        if is_setup(cell): return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if imports_of(cell.source):     # a cell that imports and does more: only its imports run, its output stays
+            await super().async_execute_cell(nbformat.v4.new_code_cell(imports_of(cell.source)), cell_index, execution_count, store_history)
+        return cell
+
+def run(path, check=False):
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    CudaClient(nb, check=check, timeout=1800, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    if not check: nbformat.write(nb, path)
+
+if __name__ == '__main__':
+    use_local_data()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('nbs', nargs='+')
+    ap.add_argument('--check', action='store_true', help='check the names each cuda cell reads instead of running it; write nothing')
+    a = ap.parse_args()
+    for nb in a.nbs:
+        print('running', nb, flush=True)
+        run(nb, a.check)
