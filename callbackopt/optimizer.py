@@ -18,7 +18,7 @@ from torch import Tensor
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['plain_sgd', 'check_hyper', 'ParamGroup', 'Hypers', 'Optimizer', 'sgd_step', 'run_both']
+__all__ = ['plain_sgd', 'check_hyper', 'ParamGroup', 'Hypers', 'Optimizer', 'sgd_step']
 
 # %% ../nbs/02_optimizer.ipynb #23d315ac
 _nonneg = {'lr', 'wd', 'eps'}
@@ -410,26 +410,3 @@ def __setstate__(self:Optimizer, state:dict):
     for k in ('step_pre', 'step_post', 'state_dict_pre', 'state_dict_post', 'load_state_dict_pre', 'load_state_dict_post'):
         self.__dict__.setdefault(f'_optimizer_{k}_hooks', OrderedDict())
     self._patch_step_function()
-
-# %% ../nbs/02_optimizer.ipynb #16f68c76
-def run_both(
-    make_ours, # `params_groups -> optimizer`, our side
-    make_ref, # `params_groups -> optimizer`, the reference side
-    n_steps:int=100, # Steps to run
-    shapes=((5, 4), (7,)), # One parameter (and group) per shape
-    dtype=torch.float64, # Parameter dtype
-    seed:int=0, # Seed for parameters and gradients
-):
-    "Run two optimizers on identical parameters and identical random gradients; return both parameter lists"
-    torch.manual_seed(seed)
-    init = [torch.randn(s, dtype=dtype) for s in shapes]
-    grads = [[torch.randn(s, dtype=dtype) for s in shapes] for _ in range(n_steps)]
-    res = []
-    for make in (make_ours, make_ref):
-        ps = [t.clone().requires_grad_() for t in init]
-        opt = make([[p] for p in ps])
-        for gs in grads:
-            for p,g in zip(ps, gs): p.grad = g.clone()
-            opt.step()
-        res.append([p.detach() for p in ps])
-    return res

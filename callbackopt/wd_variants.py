@@ -6,26 +6,8 @@ Docs: https://callbackopt.github.io/callbackopt/wd_variants.html.md"""
 
 # %% ../nbs/07_wd_variants.ipynb #01c91ee4
 from __future__ import annotations
-import inspect, torch
-from .optimizer import *
+from .testing import wd_gap
+_all_ = ['wd_gap']     # defined with the other testing helpers; this chapter's module re-exports it
 
 # %% auto #0
 __all__ = ['wd_gap']
-
-# %% ../nbs/07_wd_variants.ipynb #966ec8e4
-def wd_gap(
-    opt_func, # An optimizer with `wd` and `decouple_wd` arguments: `SGD`, `RMSProp`, `Adam`, or fastai's
-    lr:float=1e-2, # Learning rate γ
-    wd:float=1e-2, # Weight decay λ, the same for both variants
-    n_steps:int=100, # Steps to run, >= 1
-    seed:int=0, # Seed for the parameters and gradients
-    **kwargs # Other hyper-parameters for `opt_func`, e.g. `mom`
-)->float: # Largest absolute difference between the parameters of the two runs
-    "Largest difference between `opt_func` run with decoupled weight decay and with L2 regularization, on the same parameters and gradients"
-    if n_steps < 1: raise ValueError(f"n_steps={n_steps}: run at least one step.")
-    ps = inspect.signature(opt_func).parameters
-    if 'decouple_wd' not in ps and not any(o.kind == o.VAR_KEYWORD for o in ps.values()):
-        raise TypeError(f"{getattr(opt_func, '__name__', opt_func)} has no `decouple_wd` argument: pass a ready-made optimizer such as `SGD` or `Adam`.")
-    a, b = run_both(lambda pgs: opt_func(pgs, lr=lr, wd=wd, decouple_wd=True, **kwargs),
-                    lambda pgs: opt_func(pgs, lr=lr, wd=wd, decouple_wd=False, **kwargs), n_steps=n_steps, seed=seed)
-    return max((x-y).abs().max().item() for x,y in zip(a, b))
