@@ -2,8 +2,9 @@
 
 Usage: python tools/gpu_cells.py nbs/06_adam.ipynb [more.ipynb ...] [--check]
 
-A notebook's `#| cuda` cells run after its set-up cells (those that only import, and the `#| export` cells that define
-the module) and the import statements of its other cells; every other cell keeps its stored output. The notebook is written back with the cuda cells' new
+A notebook's `#| cuda` cells run after the `#| export` cells that define the module and the import statements of its
+other cells (a missing module, such as `nbdev` on a machine that only runs code, is skipped); every other cell keeps its
+stored output. The notebook is written back with the cuda cells' new
 outputs. `--check` (on any machine) runs the set-up cells and then, in place of each cuda cell, only checks that every
 name the cell reads is defined; it writes nothing.
 """
@@ -16,18 +17,16 @@ from run_nb import SkippingClient, cell_flags, use_local_data
 _directive = re.compile(r'^\s*#\|\s*(\w+)')
 
 def is_setup(cell):
-    "Does the code cell only import, or define the module (`#| export`)?"
-    if cell.cell_type != 'code': return False
-    lines = [l for l in cell.source.splitlines() if l.strip()]
-    if any(_directive.match(l) and _directive.match(l)[1] in ('export', 'exports', 'exporti') for l in lines): return True
-    code = [l for l in lines if not l.lstrip().startswith('#')]
-    return bool(code) and all(re.match(r'\s*(import|from)\s', l) for l in code)
+    "Does the code cell define the module (`#| export`)?"
+    return cell.cell_type == 'code' and any(_directive.match(l) and _directive.match(l)[1] in ('export', 'exports', 'exporti')
+                                            for l in cell.source.splitlines())
 
 def imports_of(src):
-    "The top-level import statements of a cell's code, as source"
+    "The top-level import statements of a cell's code, each one skipped if its module is missing (`nbdev` for `show_doc`, say)"
     try: tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))
     except SyntaxError: return ''
-    return '\n'.join(ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
+    return '\n'.join(f"try: {ast.unparse(n)}\nexcept ModuleNotFoundError as e: print('skipped:', e)"
+                     for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
 
 def free_names(src):
     "Names a cell reads without assigning them first"
@@ -48,7 +47,7 @@ class CudaClient(SkippingClient):
             print(''.join(o.get('text', '') for o in probe.outputs), end='', flush=True)
             return cell
         if is_setup(cell): return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
-        if imports_of(cell.source):     # a cell that imports and does more: only its imports run, its output stays
+        if imports_of(cell.source):     # only the cell's imports run, and its output stays
             await super().async_execute_cell(nbformat.v4.new_code_cell(imports_of(cell.source)), cell_index, execution_count, store_history)
         return cell
 
