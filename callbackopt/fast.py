@@ -10,6 +10,7 @@ import time, types, warnings
 from typing import Callable
 import numpy as np, torch
 from torch import Tensor
+from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
@@ -52,6 +53,12 @@ class _OpSpy(TorchDispatchMode):
                 (self.reduce if outs and all(t.dim() == 0 for t in outs) else self.bad).add(func._schema.name)
         return out
 
+class _MetaScalars(TorchFunctionMode):
+    "Pass 1 for a 0-dim `meta` tensor given where torch takes a number (`p.add_(u, alpha=t)`): it has no value, and under `torch.compile` such a call becomes tensor arithmetic"
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = {k: 1 if isinstance(v, Tensor) and v.is_meta and v.dim() == 0 else v for k,v in (kwargs or {}).items()}
+        return func(*args, **kwargs)
+
 def _meta_like(p, n=3): return torch.empty(n, dtype=p.dtype, device='meta')
 
 def check_chain(
@@ -64,7 +71,7 @@ def check_chain(
     mp = _meta_like(p); mp.grad = _meta_like(p)
     spy = _OpSpy()
     try:
-        with spy: out = run_chain(cbs, mp, {}, {}, statics, hyper)
+        with _MetaScalars(), spy: out = run_chain(cbs, mp, {}, {}, statics, hyper)
     except Exception as e: return spy.bad | {f'error: {type(e).__name__}: {e}'}, spy.reduce, ()
     return spy.bad, spy.reduce, tuple(sorted(k for k,v in out.items() if isinstance(v, Tensor) and v.shape == mp.shape))
 
@@ -219,6 +226,10 @@ def _number(v):
 
 def _none(): return None
 
+def _state_kind(v, p):
+    "`_kind` of a state value, with a 0-dim float tensor (LARC's `local_lr` after an eager step) taken as a number"
+    return 'N' if isinstance(v, Tensor) and v.dim() == 0 and v.dtype.is_floating_point else _kind(v, p)
+
 def _eager_one(opt, p, hyper):
     "`Optimizer.step`'s loop for one parameter (the optimizer's own `_step_one`)"
     opt._step_one(p, hyper)
@@ -253,7 +264,8 @@ class FastStep:
     def _backend(self, gm, example_inputs): return hoist_scalars(gm, example_inputs, self._count)
     def _backend_dyn(self, gm, example_inputs):
         from torch._inductor.compile_fx import compile_fx
-        self._count(); return compile_fx(gm, example_inputs)
+        fn = compile_fx(gm, example_inputs)    # counted once it is made: a cold cache may make dynamo restart (and call this again) for the same graph
+        self._count(); return fn
 
     def _fn(self, backend, dynamic):
         fn = types.FunctionType(run_chain.__code__.replace(), run_chain.__globals__, f'run_chain_{id(self)}_{dynamic}')  # own dynamo cache
@@ -316,7 +328,7 @@ class FastStep:
         for i,p in enumerate(b.params):
             if id(p) not in has: continue
             s, off = state[p], b.offs[i]
-            kinds = {k: 'T' if k in b.tstate and b.tstate[k].holds(v, off) else _kind(v, p) for k,v in s.items()}   # a piece already in place is cheap to recognise
+            kinds = {k: 'T' if k in b.tstate and b.tstate[k].holds(v, off) else _state_kind(v, p) for k,v in s.items()}   # a piece already in place is cheap to recognise
             keys = tuple(sorted(k for k,v in kinds.items() if v == 'T'))
             fits = b.grad.holds(p.grad, off) or _grad_fits(p)
             r = None if None in kinds.values() or not fits or not set(self.tkeys) <= set(keys) else b.put(p, i, s, keys)

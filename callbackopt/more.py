@@ -39,6 +39,7 @@ def radam_step(
     debias2 = debias(sqr_mom, 1-sqr_mom, step)
     r_inf = 2/(1-sqr_mom) - 1
     r = r_inf - 2*step*sqr_mom**step/(1-sqr_mom**step)
+    if isinstance(lr, Tensor): return _radam_where(p, lr, grad_avg, sqr_avg, eps, beta, debias1, debias2, r_inf, r)
     if r > 5:
         v = math.sqrt(((r-4) * (r-2) * r_inf)/((r_inf-4)*(r_inf-2)*r))
         denom = (sqr_avg/debias2).sqrt()
@@ -50,6 +51,14 @@ def radam_step(
 radam_step.defaults = dict(eps=1e-5, beta=0.)
 radam_step.debiases = ('mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
 
+def _radam_where(p, lr, grad_avg, sqr_avg, eps, beta, debias1, debias2, r_inf, r):
+    "`radam_step` with 0-dim tensor hyper-parameters (the fast path): no Python branch on a tensor, both steps computed and one chosen by `torch.where`"
+    r = torch.as_tensor(r, dtype=torch.float64)
+    v = (((r-4) * (r-2) * r_inf)/((r_inf-4)*(r_inf-2)*r)).clamp(min=0).sqrt()
+    denom = (sqr_avg/debias2).sqrt() + eps
+    bd = denom*beta    # softplus as `F.softplus(denom, beta)` computes it (threshold 20); where β = 0, not applied
+    denom = torch.where(beta == 0, denom, torch.where(bd > 20, denom, torch.log1p(torch.exp(bd))/beta))
+    p.data.add_(torch.where(r > 5, (-lr*v/debias1) * grad_avg / denom, grad_avg * (-lr/debias1)))
 
 # %% ../nbs/07a_more_optimizers.ipynb #5fa200a5
 # fastai's `RAdam` (fastai/optimizer.py): same arguments, order and defaults
@@ -125,11 +134,11 @@ def larc_layer_lr(
     eps:float, # Added to the denominator
     clip:bool=True, # Clip the local rate at `lr` (LARC); `False`: LARS
     **kwargs
-)->dict: # New state `{'local_lr': ...}` (a 0-dim tensor, or `lr` when clipped)
+)->dict: # New state `{'local_lr': ...}` (a 0-dim tensor)
     "This layer's learning rate $\\gamma\\eta\\,\\lVert p\\rVert/(\\lVert g\\rVert + \\lambda\\lVert p\\rVert + \\epsilon)$, at most $\\gamma$ with `clip`"
     p_norm,g_norm = torch.norm(p.data),torch.norm(p.grad.data)
     local_lr = lr*trust_coeff * p_norm / (g_norm + p_norm*wd + eps)
-    return {'local_lr': min(lr, local_lr) if clip else local_lr}
+    return {'local_lr': torch.where(local_lr < lr, local_lr, lr) if clip else local_lr}   # fastai's `min(lr, local_lr)`, without a Python branch on a tensor
 
 larc_layer_lr.defaults = dict(trust_coeff=0.02, wd=0., eps=1e-8)
 
@@ -181,12 +190,12 @@ def lamb_step(
     r1 = p.data.pow(2).mean().sqrt()
     u = (grad_avg/debias1) / ((sqr_avg/debias2).sqrt() + eps)
     r2 = u.pow(2).mean().sqrt()
-    q = 1 if r1 == 0 or r2 == 0 else min(r1/r2, 10)
-    p.data.add_(u, alpha=-lr*q)
+    # fastai: q = 1 if r1 == 0 or r2 == 0 else min(r1/r2, 10); alpha = -lr*q. The same numbers, without a Python branch on a tensor
+    alpha = torch.where((r1 == 0) | (r2 == 0), -lr, torch.where(10 < r1/r2, -lr*10, -lr*(r1/r2)))
+    p.data.add_(u, alpha=alpha)
 
 lamb_step.defaults = dict(eps=1e-5)
 lamb_step.debiases = ('mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
-
 
 # %% ../nbs/07a_more_optimizers.ipynb #d61f38a5
 # fastai's `Lamb` (fastai/optimizer.py): same arguments, order and defaults
@@ -226,7 +235,11 @@ def lookahead_step(
 )->dict: # New state `{'count': count+1}`
     "Every `k`-th step: $\\phi \\leftarrow \\phi + \\alpha(p - \\phi)$, then $p \\leftarrow \\phi$"
     count += 1
-    if count % k == 0:
+    if isinstance(k, Tensor) or isinstance(count, Tensor):     # the fast path: no Python branch on a tensor
+        sync = count % k == 0
+        slow_p.add_(p.data - slow_p, alpha=torch.where(sync, alpha, 0.))
+        p.data.copy_(torch.where(sync, slow_p, p.data))
+    elif count % k == 0:
         slow_p.add_(p.data - slow_p, alpha=alpha)
         p.data.copy_(slow_p)
     return {'count': count}
