@@ -1,4 +1,4 @@
-"""The optimizers that `compare` and `callbackopt-compare` know by name, with the book's learning rates, in a module light enough for the command line to check names before it imports fastai.
+"""The optimizers that `compare` and `callbackopt-compare` know by name, each with its learning rate (the book's for the chapter's six), in a module light enough for the command line to check names before it imports fastai.
 
 Docs: https://callbackopt.github.io/callbackopt/registry.html.md"""
 
