@@ -7,6 +7,7 @@ Docs: https://callbackopt.github.io/callbackopt/testing.html.md"""
 # %% ../nbs/02a_testing.ipynb #a5bcd8b9
 from __future__ import annotations
 import inspect, warnings
+from typing import Callable
 import torch
 from torch import nn, Tensor
 
@@ -84,7 +85,7 @@ def _mse_float32(pred, targ):
     return nn.functional.mse_loss(pred, targ).float()
 
 def tiny_learner(
-    opt_func=None, # Optimizer factory for the `Learner`; default our `plain_sgd`
+    opt_func:Callable|None=None, # Optimizer factory for the `Learner`; default our `plain_sgd`
     model:nn.Module|None=None, # The model; default an MLP 2 → 8 (batch norm, ReLU) → 1 in two parameter groups
     n:int=64, # Points: the last 16 validate, the others train
     bs:int=16, # Batch size
