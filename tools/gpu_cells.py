@@ -54,8 +54,9 @@ class CudaClient(SkippingClient):
 def run(path, check=False):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    CudaClient(nb, check=check, timeout=1800, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
-    if not check: nbformat.write(nb, path)
+    try: CudaClient(nb, check=check, timeout=1800, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    finally:
+        if not check: nbformat.write(nb, path)       # on an error too: the failing cell shows its traceback
 
 if __name__ == '__main__':
     use_local_data()
