@@ -253,6 +253,7 @@ class FastStep:
         self.mode = None if fast is True else 'loop'   # set on the first step: 'compile', 'per_param' or 'loop'
         self.layouts, self.n_compiles, self.compile_s, self.n_loop_steps = {}, 0, 0., 0
         self.tkeys, self._compiled, self._per_param, self._warned = (), None, None, set()
+        self.branch_hypers = {h for cb in opt.cbs for h in getattr(getattr(cb, 'func', cb), 'branches_on', ())}   # passed as numbers: dynamo specializes on them
 
     def __deepcopy__(self, memo): return None    # rebuilt on the next step of the copy
     def __reduce__(self): return (_none, ())
@@ -269,7 +270,8 @@ class FastStep:
 
     def _fn(self, backend, dynamic):
         fn = types.FunctionType(run_chain.__code__.replace(), run_chain.__globals__, f'run_chain_{id(self)}_{dynamic}')  # own dynamo cache
-        return torch.compile(fn, backend=backend, fullgraph=True, dynamic=dynamic)
+        fn = torch.compile(fn, backend=backend, fullgraph=True, dynamic=dynamic)
+        return torch._dynamo.config.patch(specialize_float=True)(fn)   # the only floats are `branches_on` hypers: specialized, never made tensors
 
     @property
     def compiled(self):
@@ -385,7 +387,7 @@ class FastStep:
         "Run the compiled chain on the whole bucket (`idx`: the parameters it steps) or, in 'per_param' mode, on parameter `idx[0]`"
         keys, rest = sig
         nums, statics = {k:_scalar(v) for k,v in rest if _is_num(v)}, {k:v for k,v in rest if not _is_num(v)}
-        args = lambda p, ts: (self.opt.cbs, p, ts, nums, statics, {k:_scalar(v) for k,v in hyper.items()})
+        args = lambda p, ts: (self.opt.cbs, p, ts, nums, statics, {k: v if k in self.branch_hypers else _scalar(v) for k,v in hyper.items()})
         n0, t0 = self.n_compiles, time.perf_counter()
         if self.mode == 'per_param':
             sl = b.slices(idx[0], keys)

@@ -50,14 +50,15 @@ def radam_step(
 
 radam_step.defaults = dict(eps=1e-5, beta=0.)
 radam_step.debiases = ('mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
+radam_step.branches_on = ('eps', 'beta')    # Python branches on these: the fast path passes them as numbers (a new graph if one changes)
 
 def _radam_where(p, lr, grad_avg, sqr_avg, eps, beta, debias1, debias2, r_inf, r):
-    "`radam_step` with 0-dim tensor hyper-parameters (the fast path): no Python branch on a tensor, both steps computed and one chosen by `torch.where`"
+    "`radam_step` with a 0-dim tensor `lr` and step count (the fast path): both steps computed and one chosen by `torch.where`, no Python branch on a tensor"
     r = torch.as_tensor(r, dtype=torch.float64)
     v = (((r-4) * (r-2) * r_inf)/((r_inf-4)*(r_inf-2)*r)).clamp(min=0).sqrt()
-    denom = (sqr_avg/debias2).sqrt() + eps
-    bd = denom*beta    # softplus as `F.softplus(denom, beta)` computes it (threshold 20); where β = 0, not applied
-    denom = torch.where(beta == 0, denom, torch.where(bd > 20, denom, torch.log1p(torch.exp(bd))/beta))
+    denom = (sqr_avg/debias2).sqrt()
+    if eps: denom += eps
+    if beta: denom = F.softplus(denom, beta)
     p.data.add_(torch.where(r > 5, (-lr*v/debias1) * grad_avg / denom, grad_avg * (-lr/debias1)))
 
 # %% ../nbs/07a_more_optimizers.ipynb #5fa200a5
