@@ -271,6 +271,7 @@ class FastStep:
     def _fn(self, backend, dynamic):
         fn = types.FunctionType(run_chain.__code__.replace(), run_chain.__globals__, f'run_chain_{id(self)}_{dynamic}')  # own dynamo cache
         fn = torch.compile(fn, backend=backend, fullgraph=True, dynamic=dynamic)
+        if not self.branch_hypers: return fn
         return torch._dynamo.config.patch(specialize_float=True)(fn)   # the only floats are `branches_on` hypers: specialized, never made tensors
 
     @property
@@ -351,8 +352,10 @@ class FastStep:
             return self._loop([p for p in b.params if id(p) in has], hyper)
         sigs, odd = self._sort(b, has)
         calls = [(sig, [i]) for sig,idx in sigs.items() for i in idx] if self.mode == 'per_param' else self._whole(b, sigs, odd)
+        ht, nums = {h: v if h in self.branch_hypers else _scalar(v) for h,v in hyper.items()}, {}   # made once per step, not once per call
         for k,(sig,idx) in enumerate(calls):
-            try: self._call(b, sig, hyper, idx)
+            if sig not in nums: nums[sig] = {h:_scalar(v) for h,v in sig[1] if _is_num(v)}
+            try: self._call(b, sig, ht, idx, nums[sig])
             except Exception as e:
                 self.mode = 'loop'
                 self._warn(f"fast=True: torch.compile failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); this optimizer steps parameter by parameter.")
@@ -383,11 +386,11 @@ class FastStep:
             ts += [state[p][k] for k in keys if b.tstate[k].holds(state[p].get(k), b.offs[i])]
         return ts, [t.clone() for t in ts]
 
-    def _call(self, b, sig, hyper, idx):
-        "Run the compiled chain on the whole bucket (`idx`: the parameters it steps) or, in 'per_param' mode, on parameter `idx[0]`"
+    def _call(self, b, sig, ht, idx, nums):
+        "Run the compiled chain on the whole bucket (`idx`: the parameters it steps) or, in 'per_param' mode, on parameter `idx[0]`; `ht`, `nums`: the hyper-parameters and numeric state as the compiled function takes them"
         keys, rest = sig
-        nums, statics = {k:_scalar(v) for k,v in rest if _is_num(v)}, {k:v for k,v in rest if not _is_num(v)}
-        args = lambda p, ts: (self.opt.cbs, p, ts, nums, statics, {k: v if k in self.branch_hypers else _scalar(v) for k,v in hyper.items()})
+        statics = {k:v for k,v in rest if not _is_num(v)}
+        args = lambda p, ts: (self.opt.cbs, p, ts, nums, statics, ht)
         n0, t0 = self.n_compiles, time.perf_counter()
         if self.mode == 'per_param':
             sl = b.slices(idx[0], keys)
