@@ -226,6 +226,10 @@ def _number(v):
 
 def _none(): return None
 
+def _memory_order(t):
+    "The elements of dense `t` as a 1-d tensor on the same memory, in its order (that of its piece of a flat buffer); not a view, so dynamo's guards do not see `t`'s shape"
+    return t.new_empty(0).set_(t.untyped_storage(), t.storage_offset(), (t.numel(),), (1,))
+
 def _state_kind(v, p):
     "`_kind` of a state value, with a 0-dim float tensor (LARC's `local_lr` after an eager step) taken as a number"
     return 'N' if isinstance(v, Tensor) and v.dim() == 0 and v.dtype.is_floating_point else _kind(v, p)
@@ -334,12 +338,19 @@ class FastStep:
             kinds = {k: 'T' if k in b.tstate and b.tstate[k].holds(v, off) else _state_kind(v, p) for k,v in s.items()}   # a piece already in place is cheap to recognise
             keys = tuple(sorted(k for k,v in kinds.items() if v == 'T'))
             fits = b.grad.holds(p.grad, off) or _grad_fits(p)
-            r = None if None in kinds.values() or not fits or not set(self.tkeys) <= set(keys) else b.put(p, i, s, keys)
+            r = None if None in kinds.values() or not fits or not set(self.tkeys) <= set(keys) else self._put(b, p, i, s, keys)
             if r is None: odd.append(p); continue
             dst += r[0]; src += r[1]
             sigs.setdefault((keys, tuple(sorted((k, v) for k,v in s.items() if kinds[k] != 'T'))), []).append(i)
         _copy(dst, src)
         return sigs, odd
+
+    def _put(self, b, p, i, s, keys):
+        "`b.put`, but in 'per_param' mode without the gradient: each call reads the parameter's own, so a new gradient tensor is not copied"
+        if self.mode != 'per_param' or p.grad is None: return b.put(p, i, s, keys)
+        g, p.grad = p.grad, None
+        try: return b.put(p, i, s, keys)
+        finally: p.grad = g
 
     def _step_bucket(self, b, has, hyper):
         "Step the parameters of bucket `b` that have a gradient (ids in `has`); the others are left exactly as they are"
@@ -393,8 +404,9 @@ class FastStep:
         args = lambda p, ts: (self.opt.cbs, p, ts, nums, statics, ht)
         n0, t0 = self.n_compiles, time.perf_counter()
         if self.mode == 'per_param':
-            sl = b.slices(idx[0], keys)
-            p, ts = sl[0], dict(zip(keys, sl[2:])); p.grad = sl[1]
+            q = b.params[idx[0]]     # its data and state are pieces of the buffers, each with a storage of its own; its gradient may be its own tensor
+            p, ts = _memory_order(q), {k: _memory_order(self.opt.state[q][k]) for k in keys}
+            p.grad = _memory_order(q.grad)
             out = self.per_param(*args(p, ts))
         else:
             ids = set(idx)
