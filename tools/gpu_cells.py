@@ -51,10 +51,10 @@ class CudaClient(SkippingClient):
             await super().async_execute_cell(nbformat.v4.new_code_cell(imports_of(cell.source)), cell_index, execution_count, store_history)
         return cell
 
-def run(path, check=False):
+def run(path, check=False, allow_errors=False):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    try: CudaClient(nb, check=check, timeout=1800, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    try: CudaClient(nb, check=check, allow_errors=allow_errors, timeout=1800, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
     finally:
         if not check: nbformat.write(nb, path)       # on an error too: the failing cell shows its traceback
 
@@ -63,7 +63,8 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('nbs', nargs='+')
     ap.add_argument('--check', action='store_true', help='check the names each cuda cell reads instead of running it; write nothing')
+    ap.add_argument('--allow-errors', action='store_true', help='run every cuda cell even after one fails (its traceback becomes its output)')
     a = ap.parse_args()
     for nb in a.nbs:
         print('running', nb, flush=True)
-        run(nb, a.check)
+        run(nb, a.check, a.allow_errors)
