@@ -242,6 +242,8 @@ def report_more(res):
     return '\n'.join(out)
 
 def git_commit(more=False):
+    "The commit the benchmark runs at; `BENCH_COMMIT` names it where the copy has no usable git history (a GPU machine's copy of the tree)"
+    if os.environ.get('BENCH_COMMIT'): return os.environ['BENCH_COMMIT']
     try:
         d = os.path.dirname(os.path.abspath(__file__))
         h = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=d, capture_output=True, text=True).stdout.strip()
