@@ -30,10 +30,10 @@ class SkippingClient(NotebookClient):
         if flags & self.skip and cell.get('id') not in self.only: return cell
         return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
-def run(path, skip=(), only=(), cuda=False):
+def run(path, skip=(), only=(), cuda=False, timeout=1800):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    SkippingClient(nb, skip=skip, only=only, cuda=cuda, timeout=1800, kernel_name='python3',
+    SkippingClient(nb, skip=skip, only=only, cuda=cuda, timeout=timeout, kernel_name='python3',
                    resources={'metadata': {'path': str(path.parent)}}).execute()
     nbformat.write(nb, path)
 
@@ -49,7 +49,8 @@ if __name__ == '__main__':
     ap.add_argument('--skip', default='', help='comma-separated flags whose cells keep their outputs')
     ap.add_argument('--only', default='', help='comma-separated cell ids that run although their flag is skipped')
     ap.add_argument('--cuda', action='store_true', help='run the `#| cuda` cells too (on a machine with a GPU)')
+    ap.add_argument('--timeout', type=int, default=1800, help="seconds one cell may run (a long real-data cell on a loaded CPU needs more)")
     a = ap.parse_args()
     for nb in a.nbs:
         print('running', nb, flush=True)
-        run(nb, [s for s in a.skip.split(',') if s], [s for s in a.only.split(',') if s], a.cuda)
+        run(nb, [s for s in a.skip.split(',') if s], [s for s in a.only.split(',') if s], a.cuda, a.timeout)
