@@ -77,9 +77,11 @@ def probe(exe, url, width):
 
 def tiles(png, tile):
     "Cut `png` into pieces at most `tile` px tall (kept whole when it is shorter)"
-    try: from PIL import Image
+    try: from PIL import Image, ImageChops
     except ImportError: return [png]
     im = Image.open(png)
+    box = ImageChops.difference(im.convert('RGB'), Image.new('RGB', im.size, im.getpixel((0, im.height - 1)))).getbbox()
+    if box and box[3] + 40 < im.height: im = im.crop((0, 0, im.width, box[3] + 40)); im.save(png)   # the margin the capture left below the page
     if im.height <= tile: return [png]
     out = []
     for i, top in enumerate(range(0, im.height, tile)):
@@ -95,7 +97,7 @@ def main(argv=None):
     ap.add_argument('--widths', default='1280,420')
     ap.add_argument('--pages', default='', help='comma-separated page names (default: every page)')
     ap.add_argument('--tile', type=int, default=2400, help='tile height in px')
-    ap.add_argument('--max-height', type=int, default=30000)
+    ap.add_argument('--max-height', type=int, default=50000)
     a = ap.parse_args(argv)
     site, out, exe = Path(a.site), Path(a.out), chromium()
     out.mkdir(parents=True, exist_ok=True)
@@ -107,7 +109,7 @@ def main(argv=None):
     for page in pages:
         for w in map(int, a.widths.split(',')):
             info = probe(exe, page.resolve().as_uri(), w)
-            h = min(info['height'], a.max_height) if info else 2400
+            h = min(int(info['height'] * 1.3) + 600, a.max_height) if info else 2400   # the page can grow after the probe (fonts, MathJax): capture more, trim below
             png = out/f'{page.stem}-{w}.png'
             for old in out.glob(f'{page.stem}-{w}*.png'): old.unlink()
             browse(exe, page.resolve().as_uri(), w, h, f'--screenshot={png.resolve()}')
