@@ -44,7 +44,7 @@ def mu_product_stat(
     mom:float, # β1
     momentum_decay:float, # ψ
     step:int, # State: steps taken, from `step_stat` (run it first)
-    mu_product:float=1., # State: $\Pi_{t-1}$, the product of the coefficients so far
+    mu_product:float=1., # State: Π, the product of the coefficients of the steps so far
     **kwargs
 )->dict: # New state `{'mu_product': ...}`
     "Multiply the state `mu_product` by this step's momentum coefficient: $\\Pi_t = \\Pi_{t-1} \\mu_t$"
@@ -60,7 +60,7 @@ def nadam_step(
     sqr_mom:float, # β2, coefficient of `sqr_avg`
     momentum_decay:float, # ψ, speed of the momentum warm-up
     step:int, # State: steps taken, from `step_stat`
-    mu_product:float, # State: $\Pi_t$, from `mu_product_stat`
+    mu_product:float, # State: Π with this step's coefficient, from `mu_product_stat`
     grad_avg:Tensor, # State: dampened average of g, from `average_grad(dampening=True)`
     sqr_avg:Tensor, # State: dampened average of g², from `average_sqr_grad`
     eps:float, # Added to the denominator, outside the square root
@@ -278,7 +278,7 @@ def lion_step(
     p:Tensor, # Parameter (with `p.grad`)
     lr:float, # Learning rate γ: every weight moves by exactly γ
     mom:float, # β1, weight of the average in the interpolation
-    grad_avg:Tensor|None=None, # State: $m_{t-1}$ from `lion_avg` (none on the first step)
+    grad_avg:Tensor|None=None, # State: the average m from `lion_avg` (none on the first step)
     **kwargs
 ):
     "Lion's step: $p \\leftarrow p - \\gamma\\, \\mathrm{sign}(\\beta_1 m + (1-\\beta_1) g)$"
