@@ -155,10 +155,10 @@ class _Bucket:
                 v = self.flat.piece(off, p); dst.append(v); src.append(p.data); p.data = v
         _copy(dst, src)
 
-    def put(self, p, i, state, keys):
-        "Copy the gradient and the tensor state `keys` of parameter `i` into the buffers (if they are not there); return the copies to make"
+    def put(self, p, i, state, keys, grad=True):
+        "Copy the tensor state `keys` of parameter `i`, and its gradient if `grad`, into the buffers (if they are not there); return the copies to make"
         off, dst, src = self.offs[i], [], []
-        if p.grad is not None and not self.grad.holds(p.grad, off):
+        if grad and p.grad is not None and not self.grad.holds(p.grad, off):
             v = self.grad.piece(off, p); dst.append(v); src.append(p.grad); p.grad = v
         for k in keys:
             if k not in self.tstate: self.tstate[k] = _Flat(self.numel, state[k].dtype, self.device)
@@ -166,11 +166,6 @@ class _Bucket:
             if f.dtype != state[k].dtype: return None
             if not f.holds(state[k], off): v = f.piece(off, p); dst.append(v); src.append(state[k]); state[k] = v
         return dst, src
-
-    def slices(self, i, keys):
-        "The flat slices of parameter `i`: its data, gradient and tensor state `keys`"
-        o, n = self.offs[i], self.params[i].numel()
-        return [self.flat.t[o:o+n], self.grad.t[o:o+n]] + [self.tstate[k].t[o:o+n] for k in keys]
 
 def _copy(dst, src):
     "Copy each of `src` into `dst`, with one foreach call when the dtypes allow it"
@@ -338,19 +333,12 @@ class FastStep:
             kinds = {k: 'T' if k in b.tstate and b.tstate[k].holds(v, off) else _state_kind(v, p) for k,v in s.items()}   # a piece already in place is cheap to recognise
             keys = tuple(sorted(k for k,v in kinds.items() if v == 'T'))
             fits = b.grad.holds(p.grad, off) or _grad_fits(p)
-            r = None if None in kinds.values() or not fits or not set(self.tkeys) <= set(keys) else self._put(b, p, i, s, keys)
+            r = None if None in kinds.values() or not fits or not set(self.tkeys) <= set(keys) else b.put(p, i, s, keys, grad=self.mode != 'per_param')
             if r is None: odd.append(p); continue
             dst += r[0]; src += r[1]
             sigs.setdefault((keys, tuple(sorted((k, v) for k,v in s.items() if kinds[k] != 'T'))), []).append(i)
         _copy(dst, src)
         return sigs, odd
-
-    def _put(self, b, p, i, s, keys):
-        "`b.put`, but in 'per_param' mode without the gradient: each call reads the parameter's own, so a new gradient tensor is not copied"
-        if self.mode != 'per_param' or p.grad is None: return b.put(p, i, s, keys)
-        g, p.grad = p.grad, None
-        try: return b.put(p, i, s, keys)
-        finally: p.grad = g
 
     def _step_bucket(self, b, has, hyper):
         "Step the parameters of bucket `b` that have a gradient (ids in `has`); the others are left exactly as they are"
