@@ -16,7 +16,7 @@ from .momentum import *
 from .rmsprop import *
 
 # %% auto #0
-__all__ = ['step_stat', 'debias', 'adam_step', 'Adam', 'AdamW']
+__all__ = ['step_stat', 'debias', 'adam_step', 'adam_stats', 'Adam', 'AdamW']
 
 # %% ../nbs/06_adam.ipynb #d3898448
 def step_stat(
@@ -56,6 +56,13 @@ def adam_step(
 adam_step.defaults = dict(eps=1e-5)
 adam_step.debiases = ('mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
 
+# %% ../nbs/06_adam.ipynb #a9d0ada1
+def adam_stats(
+    decouple_wd:bool=True, # Decoupled weight decay if true, else L2 regularization
+)->list: # Steppers
+    "The steppers an Adam-like chain runs before its step: weight decay (or L2), the dampened averages of $g$ and $g^2$, the step count"
+    return [wd_stepper(decouple_wd), partial(average_grad, dampening=True), average_sqr_grad, step_stat]
+
 # %% ../nbs/06_adam.ipynb #2f04b683
 def Adam(
     params, # Tensors, or a list of lists of tensors (one per parameter group)
@@ -68,9 +75,7 @@ def Adam(
     **kwargs # Passed to `Optimizer` (e.g. `train_bn`)
 )->Optimizer:
     "Adam, with decoupled weight decay (AdamW, the default) or L2 regularization, as an `Optimizer`"
-    cbs = [wd_stepper(decouple_wd)]
-    cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, adam_step]
-    return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
+    return Optimizer(params, adam_stats(decouple_wd) + [adam_step], lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 
 # %% ../nbs/06_adam.ipynb #e76e4e8a
 def AdamW(

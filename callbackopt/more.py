@@ -43,23 +43,24 @@ def radam_step(
     if isinstance(lr, Tensor): return _radam_where(p, lr, grad_avg, sqr_avg, eps, beta, debias1, debias2, r_inf, r)
     if r > 5:
         v = math.sqrt(((r-4) * (r-2) * r_inf)/((r_inf-4)*(r_inf-2)*r))
-        denom = (sqr_avg/debias2).sqrt()
-        if eps: denom += eps
-        if beta: denom = F.softplus(denom, beta)
-        p.data.addcdiv_(grad_avg, denom, value=-lr*v/debias1)
+        p.data.addcdiv_(grad_avg, _radam_denom(sqr_avg, debias2, eps, beta), value=-lr*v/debias1)
     else: p.data.add_(grad_avg, alpha=-lr/debias1)
 
 radam_step.defaults = dict(eps=1e-5, beta=0.)
 radam_step.debiases = ('mom', 'sqr_mom')   # divides by 1-β**step: β = 1 is refused when the optimizer is built
 radam_step.branches_on = ('eps', 'beta')    # Python branches on these: the fast path passes them as numbers (a new graph if one changes)
 
+def _radam_denom(sqr_avg, debias2, eps, beta):
+    "RAdam's denominator: $\\sqrt{\\hat v} + \\epsilon$, through softplus when `beta`"
+    denom = (sqr_avg/debias2).sqrt()
+    if eps: denom += eps
+    return F.softplus(denom, beta) if beta else denom
+
 def _radam_where(p, lr, grad_avg, sqr_avg, eps, beta, debias1, debias2, r_inf, r):
     "`radam_step` with a 0-dim tensor `lr` and step count (the fast path): both steps computed and one chosen by `torch.where`, no Python branch on a tensor"
     r = torch.as_tensor(r, dtype=torch.float64)
     v = (((r-4) * (r-2) * r_inf)/((r_inf-4)*(r_inf-2)*r)).clamp(min=0).sqrt()
-    denom = (sqr_avg/debias2).sqrt()
-    if eps: denom += eps
-    if beta: denom = F.softplus(denom, beta)
+    denom = _radam_denom(sqr_avg, debias2, eps, beta)
     p.data.add_(torch.where(r > 5, (-lr*v/debias1) * grad_avg / denom, grad_avg * (-lr/debias1)))
 
 # %% ../nbs/07a_more_optimizers.ipynb #5fa200a5
@@ -77,9 +78,7 @@ def RAdam(
 )->Optimizer:
     "RAdam, with decoupled weight decay or L2 regularization, as an `Optimizer`"
     if sqr_mom >= 1: raise ValueError(f"sqr_mom={sqr_mom}: RAdam needs sqr_mom < 1.")
-    cbs = [wd_stepper(decouple_wd)]
-    cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, radam_step]
-    return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, beta=beta, **kwargs)
+    return Optimizer(params, adam_stats(decouple_wd) + [radam_step], lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, beta=beta, **kwargs)
 
 # %% ../nbs/07a_more_optimizers.ipynb #8551c2c1
 # Derived from fastai's `qhadam_step` (fastai/optimizer.py), same arithmetic in the same order
@@ -122,9 +121,7 @@ def QHAdam(
     **kwargs # Passed to `Optimizer` (e.g. `train_bn`, `fast`)
 )->Optimizer:
     "QHAdam, with decoupled weight decay or L2 regularization, as an `Optimizer`"
-    cbs = [wd_stepper(decouple_wd)]
-    cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, qhadam_step]
-    return Optimizer(params, cbs, lr=lr, nu_1=nu_1, nu_2=nu_2, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
+    return Optimizer(params, adam_stats(decouple_wd) + [qhadam_step], lr=lr, nu_1=nu_1, nu_2=nu_2, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 
 # %% ../nbs/07a_more_optimizers.ipynb #29dda328
 # Derived from fastai's `larc_layer_lr` (fastai/optimizer.py), same arithmetic in the same order
@@ -212,9 +209,7 @@ def Lamb(
     **kwargs # Passed to `Optimizer` (e.g. `train_bn`, `fast`)
 )->Optimizer:
     "LAMB, Adam with a trust ratio per layer, as an `Optimizer`"
-    cbs = [wd_stepper(decouple_wd)]
-    cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, lamb_step]
-    return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
+    return Optimizer(params, adam_stats(decouple_wd) + [lamb_step], lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 
 # %% ../nbs/07a_more_optimizers.ipynb #02e87a4e
 def slow_weights(

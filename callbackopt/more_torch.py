@@ -90,9 +90,7 @@ def NAdam(
 )->Optimizer:
     "`torch.optim.NAdam` as steppers: Adam's averages, Nesterov momentum with a warm-up, L2 or decoupled weight decay"
     _check_range(momentum_decay=(momentum_decay, 0, float('inf')))
-    cbs = [wd_stepper(decouple_wd)]
-    cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, mu_product_stat, nadam_step]
-    return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, momentum_decay=momentum_decay, **kwargs)
+    return Optimizer(params, adam_stats(decouple_wd) + [mu_product_stat, nadam_step], lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, momentum_decay=momentum_decay, **kwargs)
 
 # %% ../nbs/07b_torch_optimizers.ipynb #fb22bceb
 def max_abs_grad(
@@ -269,9 +267,7 @@ def RAdamTorch(
     **kwargs # Passed to `Optimizer` (e.g. `fast`)
 )->Optimizer:
     "`torch.optim.RAdam` as steppers (fastai's `RAdam` differs in where `eps` goes, see above)"
-    cbs = [wd_stepper(decouple_wd)]
-    cbs += [partial(average_grad, dampening=True), average_sqr_grad, step_stat, radam_torch_step]
-    return Optimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
+    return Optimizer(params, adam_stats(decouple_wd) + [radam_torch_step], lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 
 # %% ../nbs/07b_torch_optimizers.ipynb #81801518
 def lion_step(
