@@ -15,7 +15,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
 # %% auto #0
-__all__ = ['run_chain', 'check_chain', 'check_elementwise', 'hoist_scalars', 'FastStep', 'fast_step']
+__all__ = ['run_chain', 'check_chain', 'check_elementwise', 'hoist_scalars', 'FastStep', 'fast_step', 'Layers']
 
 # %% ../nbs/10_fast.ipynb #ec507e84
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -97,6 +97,8 @@ def _dense(t):
     return t.is_contiguous() or t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last) or t.dim() == 5 and t.is_contiguous(memory_format=torch.channels_last_3d)
 
 _ALIGN = 16   # elements: every parameter starts 64-byte aligned (float32), as Inductor's kernels expect
+_ROW = 1024   # elements: in 'layers' mode every parameter starts a row of this many
+_MAX_BYTES = 24 << 20   # 'layers' mode: bucket size limit (glibc's malloc maps a block over 32 MB fresh each time, so a step's temporaries would page-fault on every step)
 
 class _CudaBytes:
     "`n` bytes of GPU memory at `ptr`, as a CUDA array interface that keeps `owner` (the tensor they belong to) alive"
@@ -133,10 +135,10 @@ class _Flat:
 
 class _Bucket:
     "The parameters of one group that share device, dtype and flags, laid end to end in flat buffers (with their gradients and tensor state)"
-    def __init__(self, params):
-        self.params, p0 = params, params[0]
+    def __init__(self, params, align=_ALIGN):
+        self.params, p0, self.align = params, params[0], align
         self.offs, n = [], 0
-        for p in params: self.offs.append(n); n += -(-p.numel() // _ALIGN) * _ALIGN
+        for p in params: self.offs.append(n); n += -(-p.numel() // align) * align
         self.numel, self.dtype, self.device, self.n_steps = n, p0.dtype, p0.device, 0
         self.flat, self.grad, self.tstate = _Flat(n, p0.dtype, p0.device), _Flat(n, p0.dtype, p0.device), {}
         self.flat.t.grad = self.grad.t
@@ -249,7 +251,7 @@ class FastStep:
     ):
         if fast not in (True, 'eager'): raise ValueError(f"fast={fast!r}: use False, True or 'eager'.")
         self.opt, self.fast = opt, fast
-        self.mode = None if fast is True else 'loop'   # set on the first step: 'compile', 'per_param' or 'loop'
+        self.mode = None if fast is True else 'loop'   # set on the first step: 'compile', 'layers', 'per_param' or 'loop'
         self.layouts, self.n_compiles, self.compile_s, self.n_loop_steps = {}, 0, 0., 0
         self.tkeys, self._compiled, self._per_param, self._warned = (), None, None, set()
         self.branch_hypers = {h for cb in opt.cbs for h in getattr(getattr(cb, 'func', cb), 'branches_on', ())}   # passed as numbers: dynamo specializes on them
@@ -286,14 +288,17 @@ class FastStep:
         return self._per_param
 
     def _choose_mode(self, p, statics, hyper):
-        "Run the chain on a 3-element `meta` parameter with empty state: elementwise → 'compile'; only per-parameter reductions → 'per_param'; else 'loop'"
+        "Run the chain on a 3-element `meta` parameter with empty state: elementwise → 'compile'; per-parameter reductions, all through `layer_mean` → 'layers', else → 'per_param'; other ops → 'loop'"
         bad, red, keys = check_chain(self.opt.cbs, p, statics, hyper)
         self.tkeys = keys
         if bad: self._warn(f"fast=True: the steppers run {', '.join(sorted(bad))}, which the flat step cannot take; this optimizer steps parameter by parameter.")
-        return 'loop' if bad else 'per_param' if red else 'compile'
+        if bad: return 'loop'
+        if not red: return 'compile'
+        bad, red, _ = check_chain(self.opt.cbs, p, {**statics, 'layers': _MetaLayers()}, hyper)
+        return 'per_param' if bad or red else 'layers'
 
-    def _layout(self, gi, pg):
-        "The buckets of group `gi` and its parameters that step in the loop, made once (again only if its parameters changed)"
+    def _layout(self, gi, pg, hyper):
+        "The buckets of group `gi` and its parameters that step in the loop, made once (again only if its parameters changed); the first one made sets the mode"
         ps, state = pg['params'], self.opt.state
         lay = self.layouts.get(gi)
         if lay is not None and lay[0] == list(map(id, ps)) and all(b.fits() for b in lay[1]): return lay[1], lay[2]
@@ -304,9 +309,30 @@ class FastStep:
                 if not _usable(p): rest.append(p); continue
                 flags = tuple(sorted((k, v) for k,v in state[p].items() if _kind(v, p) == 'S'))
                 buckets.setdefault((p.device, p.dtype, flags), []).append(p)
-        lay = (list(map(id, ps)), [_Bucket(bps) for bps in buckets.values()], rest)
+        if self.mode is None and buckets:
+            p0, flags = next(iter(buckets.values()))[0], next(iter(buckets))[2]
+            self.mode = self._choose_mode(p0, dict(flags), hyper)
+        lay = (list(map(id, ps)), [self._bucket(bps) for bps in buckets.values() for bps in self._split(bps)], rest)
         self.layouts[gi] = lay
         return lay[1], lay[2]
+
+    def _split(self, ps):
+        "In 'layers' mode, `ps` in runs of at most `_MAX_BYTES` (a larger parameter alone); else all together"
+        if self.mode != 'layers': return [ps]
+        runs, size = [[]], 0
+        for p in ps:
+            nb = p.numel() * p.element_size()
+            if runs[-1] and size + nb > _MAX_BYTES: runs.append([]); size = 0
+            runs[-1].append(p); size += nb
+        return runs
+
+    def _bucket(self, ps):
+        "A bucket for `ps`: in 'layers' mode each parameter starts a row of `_ROW` elements, and the bucket knows its `Layers`"
+        if self.mode != 'layers': return _Bucket(ps)
+        b = _Bucket(ps, _ROW)
+        b.layers, b.rows = Layers([p.numel() for p in ps], _ROW, b.device), b.flat.t.view(-1, _ROW)
+        b.rows.grad = b.grad.t.view(-1, _ROW)
+        return b
 
     def step(self, todo):
         "One optimizer step for `todo`, a list of (param group, params with a gradient)"
@@ -314,7 +340,7 @@ class FastStep:
             if not ps: continue
             hyper = self.opt._hyper(pg)
             if self.mode == 'loop': self._loop(ps, hyper); continue
-            buckets, rest = self._layout(gi, pg)
+            buckets, rest = self._layout(gi, pg, hyper)
             has = {id(p) for p in ps}
             for b in buckets: self._step_bucket(b, has, hyper)
             self._loop([p for p in rest if id(p) in has], hyper)
@@ -343,9 +369,6 @@ class FastStep:
     def _step_bucket(self, b, has, hyper):
         "Step the parameters of bucket `b` that have a gradient (ids in `has`); the others are left exactly as they are"
         b.put_params()
-        if self.mode is None:
-            p0 = b.params[0]
-            self.mode = self._choose_mode(p0, {k:v for k,v in self.opt.state[p0].items() if _kind(v, p0) == 'S'}, hyper)
         if self.mode == 'loop' or not self.tkeys and b.n_steps and self._fresh(b, has):
             b.n_steps += 1
             return self._loop([p for p in b.params if id(p) in has], hyper)
@@ -399,10 +422,14 @@ class FastStep:
         else:
             ids = set(idx)
             saved, copies = self._saved(b, ids, keys)
-            p, ts = b.flat.t, {k: b.tstate[k].t for k in keys}
-            for t in (p, b.grad.t, *ts.values()): torch._dynamo.maybe_mark_dynamic(t, 0)   # one dynamo graph for all bucket sizes
+            if self.mode == 'layers':     # the buffers as rows, and the map from rows to parameters
+                p, ts, statics['layers'] = b.rows, {k: b.tstate[k].t.view(b.rows.shape) for k in keys}, b.layers
+                dyn = (p, p.grad, *ts.values(), *b.layers.tensors())
+            else: p, ts = b.flat.t, {k: b.tstate[k].t for k in keys}; dyn = (p, b.grad.t, *ts.values())
+            for t in dyn: torch._dynamo.maybe_mark_dynamic(t, 0)   # one dynamo graph for all bucket sizes
             try: out = self.compiled(*args(p, ts))
             finally: _copy(saved, copies)
+            out.pop('layers', None)
         if self.n_compiles > n0: self.compile_s += time.perf_counter() - t0
         self._store(b, idx, p, out)
 
@@ -410,7 +437,8 @@ class FastStep:
         "Put what the chain returned (numbers, flags, new tensors) into the state of the parameters `idx`"
         state = self.opt.state
         for k,v in out.items():
-            if isinstance(v, Tensor) and v.dim() == 1 and v.numel() == p.numel():     # a new tensor state
+            if isinstance(v, Tensor) and v.dim() >= 1 and v.numel() == p.numel():     # a new tensor state
+                v = v.reshape(-1)
                 if len(idx) == 1 and p.numel() != b.numel: state[b.params[idx[0]]][k] = v.as_strided(b.params[idx[0]].shape, b.params[idx[0]].stride()); continue
                 if k not in b.tstate or b.tstate[k].dtype != v.dtype: b.tstate[k] = _Flat(b.numel, v.dtype, b.device)
                 b.tstate[k].t.copy_(v)
@@ -427,3 +455,34 @@ def fast_step(
     fs = getattr(opt, '_fast', None)
     if fs is None or fs.fast != opt.fast: opt._fast = fs = FastStep(opt, opt.fast)
     fs.step(todo)
+
+# %% ../nbs/10_fast.ipynb #la7e0001
+class Layers:
+    "The parameters of one bucket as rows of `W` elements of its flat buffers, each parameter starting a row: their means one by one, for `layer_mean`"
+    def __init__(self,
+        numels:list, # Elements of each parameter, in bucket order
+        W:int, # Elements per row
+        device=None, # Where the buffers live
+    ):
+        rows = torch.tensor([-(-n // W) for n in numels])
+        self.W, ends = W, rows.cumsum(0)
+        self.seg = torch.repeat_interleave(torch.arange(len(numels)), rows).to(device)   # the parameter of each row
+        self.valid = torch.full((int(ends[-1]),), W)                                      # the elements in use in each row
+        self.valid[ends - 1] = torch.tensor(numels) - W * (rows - 1)
+        self.valid, self.n_rows = self.valid.to(device), rows.to(device)
+        self.numel = torch.tensor(numels, dtype=torch.float64, device=device)
+
+    def tensors(self): return self.seg, self.valid, self.n_rows, self.numel
+
+    def mean(self,
+        x:Tensor, # The rows of a flat buffer: `[rows, W]`
+    )->Tensor: # `[rows, 1]`: on each row, the mean of its parameter
+        "The mean of `x` over each parameter, on every row of that parameter (so it broadcasts against `x`)"
+        x = torch.where(torch.arange(self.W, device=x.device) < self.valid[:, None], x, 0)   # the ends of last rows are padding
+        sums = torch.segment_reduce(x.sum(1), 'sum', lengths=self.n_rows)
+        return (sums / self.numel.to(x.dtype))[self.seg][:, None]
+
+class _MetaLayers:
+    "`Layers` in `check_chain`: a chain that reduces only through `layer_mean` runs no reduction with it"
+    def mean(self, x): return torch.empty((), dtype=x.dtype, device=x.device)
+

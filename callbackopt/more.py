@@ -18,8 +18,8 @@ from .rmsprop import *
 from .adam import *
 
 # %% auto #0
-__all__ = ['radam_step', 'RAdam', 'qhadam_step', 'QHAdam', 'larc_layer_lr', 'larc_step', 'Larc', 'lamb_step', 'Lamb',
-           'slow_weights', 'lookahead_step', 'Lookahead', 'ranger']
+__all__ = ['radam_step', 'RAdam', 'qhadam_step', 'QHAdam', 'larc_layer_lr', 'larc_step', 'Larc', 'layer_mean', 'lamb_step',
+           'Lamb', 'slow_weights', 'lookahead_step', 'Lookahead', 'ranger']
 
 # %% ../nbs/07a_more_optimizers.ipynb #c0ae3628
 # Derived from fastai's `radam_step` (fastai/optimizer.py), same arithmetic in the same order
@@ -170,6 +170,15 @@ def Larc(
     cbs += [partial(larc_layer_lr, clip=clip), larc_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, trust_coeff=trust_coeff, eps=eps, wd=wd, **kwargs)
 
+# %% ../nbs/07a_more_optimizers.ipynb #la7e0002
+def layer_mean(
+    x:Tensor, # Shaped like a parameter: one layer
+    layers=None, # Fast mode only: many parameters are laid out in `x`, as rows of a flat buffer (`callbackopt.fast.Layers`)
+)->Tensor:
+    "The mean of `x` over its layer: `x.mean()`; in fast mode, each parameter's own mean, on each of its rows"
+    return x.mean() if layers is None else layers.mean(x)
+
+
 # %% ../nbs/07a_more_optimizers.ipynb #93a45705
 # Derived from fastai's `lamb_step` (fastai/optimizer.py), same arithmetic in the same order
 def lamb_step(
@@ -181,14 +190,15 @@ def lamb_step(
     grad_avg:Tensor, # State: dampened running average of g, from `average_grad(dampening=True)`
     sqr_avg:Tensor, # State: dampened running average of g², from `average_sqr_grad`
     eps:float, # Added to the denominator of the Adam update, outside the square root
+    layers=None, # Fast mode only: the parameters laid out in `p` (see `layer_mean`)
     **kwargs
 ):
     "LAMB step: the Adam update $u$, scaled by the layer's trust ratio $q = \\min(\\mathrm{rms}(p)/\\mathrm{rms}(u), 10)$"
     debias1 = debias(mom,     1-mom,     step)
     debias2 = debias(sqr_mom, 1-sqr_mom, step)
-    r1 = p.data.pow(2).mean().sqrt()
+    r1 = layer_mean(p.data.pow(2), layers).sqrt()
     u = (grad_avg/debias1) / ((sqr_avg/debias2).sqrt() + eps)
-    r2 = u.pow(2).mean().sqrt()
+    r2 = layer_mean(u.pow(2), layers).sqrt()
     # fastai: q = 1 if r1 == 0 or r2 == 0 else min(r1/r2, 10); alpha = -lr*q. The same numbers, without a Python branch on a tensor
     alpha = torch.where((r1 == 0) | (r2 == 0), -lr, torch.where(10 < r1/r2, -lr*10, -lr*(r1/r2)))
     p.data.add_(u, alpha=alpha)
