@@ -469,17 +469,17 @@ class Layers:
         self.seg = torch.repeat_interleave(torch.arange(len(numels)), rows).to(device)   # the parameter of each row
         self.valid = torch.full((int(ends[-1]),), W)                                      # the elements in use in each row
         self.valid[ends - 1] = torch.tensor(numels) - W * (rows - 1)
-        self.valid, self.n_rows = self.valid.to(device), rows.to(device)
+        self.valid, self.ids = self.valid.to(device), torch.arange(len(numels), device=device)
         self.numel = torch.tensor(numels, dtype=torch.float64, device=device)
 
-    def tensors(self): return self.seg, self.valid, self.n_rows, self.numel
+    def tensors(self): return self.seg, self.valid, self.ids, self.numel
 
     def mean(self,
         x:Tensor, # The rows of a flat buffer: `[rows, W]`
     )->Tensor: # `[rows, 1]`: on each row, the mean of its parameter
         "The mean of `x` over each parameter, on every row of that parameter (so it broadcasts against `x`)"
         x = torch.where(torch.arange(self.W, device=x.device) < self.valid[:, None], x, 0)   # the ends of last rows are padding
-        sums = torch.segment_reduce(x.sum(1), 'sum', lengths=self.n_rows)
+        sums = torch.where(self.ids[:, None] == self.seg, x.sum(1), 0).sum(1)   # row sums added up per parameter: no atomics, no sync
         return (sums / self.numel.to(x.dtype))[self.seg][:, None]
 
 class _MetaLayers:
