@@ -253,7 +253,7 @@ class FastStep:
         self.opt, self.fast = opt, fast
         self.mode = None if fast is True else 'loop'   # set on the first step: 'compile', 'layers', 'per_param' or 'loop'
         self.layouts, self.n_compiles, self.compile_s, self.n_loop_steps = {}, 0, 0., 0
-        self.tkeys, self._compiled, self._per_param, self._warned = (), None, None, set()
+        self.tkeys, self._compiled, self._per_param, self._warned, self.row_keys = (), None, None, set(), set()
         self.branch_hypers = {h for cb in opt.cbs for h in getattr(getattr(cb, 'func', cb), 'branches_on', ())}   # passed as numbers: dynamo specializes on them
 
     def __deepcopy__(self, memo): return None    # rebuilt on the next step of the copy
@@ -295,7 +295,9 @@ class FastStep:
         if bad: return 'loop'
         if not red: return 'compile'
         bad, red, _ = check_chain(self.opt.cbs, p, {**statics, 'layers': _MetaLayers()}, hyper)
-        return 'per_param' if bad or red else 'layers'
+        if bad or red: return 'per_param'
+        self.row_keys = _row_keys(self.opt.cbs, p, statics, hyper)
+        return 'layers'
 
     def _layout(self, gi, pg, hyper):
         "The buckets of group `gi` and its parameters that step in the loop, made once (again only if its parameters changed); the first one made sets the mode"
@@ -362,7 +364,7 @@ class FastStep:
             r = None if None in kinds.values() or not fits or not set(self.tkeys) <= set(keys) else b.put(p, i, s, keys, grad=self.mode != 'per_param')
             if r is None: odd.append(p); continue
             dst += r[0]; src += r[1]
-            sigs.setdefault((keys, tuple(sorted((k, v) for k,v in s.items() if kinds[k] != 'T'))), []).append(i)
+            sigs.setdefault((keys, tuple(sorted((k, v) for k,v in s.items() if kinds[k] != 'T' and k not in self.row_keys))), []).append(i)   # state per row is made afresh
         _copy(dst, src)
         return sigs, odd
 
@@ -437,6 +439,10 @@ class FastStep:
         "Put what the chain returned (numbers, flags, new tensors) into the state of the parameters `idx`"
         state = self.opt.state
         for k,v in out.items():
+            if self.mode == 'layers' and isinstance(v, Tensor) and v.shape == (p.shape[0], 1):   # a value per row: each parameter keeps its first row's
+                self.row_keys.add(k)
+                for i in idx: state[b.params[i]][k] = v[b.offs[i] // b.align, 0]
+                continue
             if isinstance(v, Tensor) and v.dim() >= 1 and v.numel() == p.numel():     # a new tensor state
                 v = v.reshape(-1)
                 if len(idx) == 1 and p.numel() != b.numel: state[b.params[idx[0]]][k] = v.as_strided(b.params[idx[0]].shape, b.params[idx[0]].stride()); continue
@@ -474,15 +480,28 @@ class Layers:
 
     def tensors(self): return self.seg, self.valid, self.ids, self.numel
 
-    def mean(self,
+    def sums(self,
         x:Tensor, # The rows of a flat buffer: `[rows, W]`
-    )->Tensor: # `[rows, 1]`: on each row, the mean of its parameter
-        "The mean of `x` over each parameter, on every row of that parameter (so it broadcasts against `x`)"
+    )->Tensor: # One sum per parameter
+        "The sum of `x` over each parameter's elements"
         x = torch.where(torch.arange(self.W, device=x.device) < self.valid[:, None], x, 0)   # the ends of last rows are padding
-        sums = torch.where(self.ids[:, None] == self.seg, x.sum(1), 0).sum(1)   # row sums added up per parameter: no atomics, no sync
-        return (sums / self.numel.to(x.dtype))[self.seg][:, None]
+        return torch.where(self.ids[:, None] == self.seg, x.sum(1), 0).sum(1)   # row sums added up per parameter: no atomics, no sync
+
+    def on_rows(self, v:Tensor)->Tensor: return v[self.seg][:, None]     # `[rows, 1]`: each row gets its parameter's value, and broadcasts against `x`
+    def mean(self, x:Tensor)->Tensor: return self.on_rows(self.sums(x) / self.numel.to(x.dtype))
+    def l2norm(self, x:Tensor)->Tensor: return self.on_rows(self.sums(x * x).sqrt())
 
 class _MetaLayers:
-    "`Layers` in `check_chain`: a chain that reduces only through `layer_mean` runs no reduction with it"
-    def mean(self, x): return torch.empty((), dtype=x.dtype, device=x.device)
+    "`Layers` on a `meta` parameter: a chain that reduces only through `layer_mean` and `layer_l2norm` runs no reduction with it"
+    def __init__(self, dtype=None): self.dtype = dtype
+    def mean(self, x): return torch.empty((), dtype=self.dtype or x.dtype, device=x.device)
+    l2norm = mean
+
+def _row_keys(cbs, p, statics, hyper):
+    "The state keys whose values a chain in 'layers' mode makes one per row (LARC's `local_lr`): those whose dtype follows what `Layers` returns"
+    outs = []
+    for dt in (None, torch.bfloat16 if p.dtype == torch.float16 else torch.float16):
+        mp = _meta_like(p); mp.grad = _meta_like(p)
+        with _MetaScalars(): outs.append(run_chain(cbs, mp, {}, {}, {**statics, 'layers': _MetaLayers(dt)}, hyper))
+    return {k for k,v in outs[0].items() if isinstance(v, Tensor) and getattr(outs[1].get(k), 'dtype', None) != v.dtype}
 

@@ -18,8 +18,8 @@ from .rmsprop import *
 from .adam import *
 
 # %% auto #0
-__all__ = ['radam_step', 'RAdam', 'qhadam_step', 'QHAdam', 'larc_layer_lr', 'larc_step', 'Larc', 'layer_mean', 'lamb_step',
-           'Lamb', 'slow_weights', 'lookahead_step', 'Lookahead', 'ranger']
+__all__ = ['radam_step', 'RAdam', 'qhadam_step', 'QHAdam', 'layer_mean', 'layer_l2norm', 'larc_layer_lr', 'larc_step', 'Larc',
+           'lamb_step', 'Lamb', 'slow_weights', 'lookahead_step', 'Lookahead', 'ranger']
 
 # %% ../nbs/07a_more_optimizers.ipynb #c0ae3628
 # Derived from fastai's `radam_step` (fastai/optimizer.py), same arithmetic in the same order
@@ -123,6 +123,22 @@ def QHAdam(
     "QHAdam, with decoupled weight decay or L2 regularization, as an `Optimizer`"
     return Optimizer(params, adam_stats(decouple_wd) + [qhadam_step], lr=lr, nu_1=nu_1, nu_2=nu_2, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, **kwargs)
 
+# %% ../nbs/07a_more_optimizers.ipynb #la7e0002
+def layer_mean(
+    x:Tensor, # Shaped like a parameter: one layer
+    layers=None, # Fast mode only: many parameters are laid out in `x`, as rows of a flat buffer (`callbackopt.fast.Layers`)
+)->Tensor:
+    "The mean of `x` over its layer: `x.mean()`; in fast mode, each parameter's own mean, on each of its rows"
+    return x.mean() if layers is None else layers.mean(x)
+
+def layer_l2norm(
+    x:Tensor, # Shaped like a parameter: one layer
+    layers=None, # Fast mode only, as in `layer_mean`
+)->Tensor:
+    "The Euclidean norm of `x` over its layer: `torch.norm(x)`; in fast mode, each parameter's own norm, on each of its rows"
+    return torch.norm(x) if layers is None else layers.l2norm(x)
+
+
 # %% ../nbs/07a_more_optimizers.ipynb #29dda328
 # Derived from fastai's `larc_layer_lr` (fastai/optimizer.py), same arithmetic in the same order
 def larc_layer_lr(
@@ -132,10 +148,11 @@ def larc_layer_lr(
     wd:float, # Weight decay λ, added to the denominator as λ‖p‖
     eps:float, # Added to the denominator
     clip:bool=True, # Clip the local rate at `lr` (LARC); `False`: LARS
+    layers=None, # Fast mode only: the parameters laid out in `p` (see `layer_l2norm`)
     **kwargs
 )->dict: # New state `{'local_lr': ...}` (a 0-dim tensor)
     "This layer's learning rate $\\gamma\\eta\\,\\lVert p\\rVert/(\\lVert g\\rVert + \\lambda\\lVert p\\rVert + \\epsilon)$, at most $\\gamma$ with `clip`"
-    p_norm,g_norm = torch.norm(p.data),torch.norm(p.grad.data)
+    p_norm,g_norm = layer_l2norm(p.data, layers),layer_l2norm(p.grad.data, layers)
     local_lr = lr*trust_coeff * p_norm / (g_norm + p_norm*wd + eps)
     return {'local_lr': torch.where(local_lr < lr, local_lr, lr) if clip else local_lr}   # fastai's `min(lr, local_lr)`, without a Python branch on a tensor
 
@@ -169,15 +186,6 @@ def Larc(
     if mom != 0.: cbs.append(average_grad)
     cbs += [partial(larc_layer_lr, clip=clip), larc_step]
     return Optimizer(params, cbs, lr=lr, mom=mom, trust_coeff=trust_coeff, eps=eps, wd=wd, **kwargs)
-
-# %% ../nbs/07a_more_optimizers.ipynb #la7e0002
-def layer_mean(
-    x:Tensor, # Shaped like a parameter: one layer
-    layers=None, # Fast mode only: many parameters are laid out in `x`, as rows of a flat buffer (`callbackopt.fast.Layers`)
-)->Tensor:
-    "The mean of `x` over its layer: `x.mean()`; in fast mode, each parameter's own mean, on each of its rows"
-    return x.mean() if layers is None else layers.mean(x)
-
 
 # %% ../nbs/07a_more_optimizers.ipynb #93a45705
 # Derived from fastai's `lamb_step` (fastai/optimizer.py), same arithmetic in the same order
