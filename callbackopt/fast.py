@@ -487,9 +487,17 @@ class Layers:
         x = torch.where(torch.arange(self.W, device=x.device) < self.valid[:, None], x, 0)   # the ends of last rows are padding
         return torch.where(self.ids[:, None] == self.seg, x.sum(1), 0).sum(1)   # row sums added up per parameter: no atomics, no sync
 
-    def on_rows(self, v:Tensor)->Tensor: return v[self.seg][:, None]     # `[rows, 1]`: each row gets its parameter's value, and broadcasts against `x`
-    def mean(self, x:Tensor)->Tensor: return self.on_rows(self.sums(x) / self.numel.to(x.dtype))
-    def l2norm(self, x:Tensor)->Tensor: return self.on_rows(self.sums(x * x).sqrt())
+    def on_rows(self, v:Tensor)->Tensor:
+        "`[rows, 1]`: on each row, the value in `v` (one per parameter) of that row's parameter; it broadcasts against the rows"
+        return v[self.seg][:, None]
+
+    def mean(self, x:Tensor)->Tensor:
+        "The mean of `x` (`[rows, W]`) over each parameter, on each of its rows"
+        return self.on_rows(self.sums(x) / self.numel.to(x.dtype))
+
+    def l2norm(self, x:Tensor)->Tensor:
+        "The Euclidean norm of `x` (`[rows, W]`) over each parameter, on each of its rows"
+        return self.on_rows(self.sums(x * x).sqrt())
 
 class _MetaLayers:
     "`Layers` on a `meta` parameter: a chain that reduces only through `layer_mean` and `layer_l2norm` runs no reduction with it"
