@@ -464,7 +464,7 @@ def fast_step(
 
 # %% ../nbs/10_fast.ipynb #la7e0001
 class Layers:
-    "The parameters of one bucket as rows of `W` elements of its flat buffers, each parameter starting a row: their means one by one, for `layer_mean`"
+    "The parameters of one bucket as rows of `W` elements of its flat buffers, each parameter starting a row: their sums, means and norms one by one, for `layer_mean` and `layer_l2norm`"
     def __init__(self,
         numels:list, # Elements of each parameter, in bucket order
         W:int, # Elements per row
