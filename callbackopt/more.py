@@ -131,6 +131,8 @@ def layer_mean(
     "The mean of `x` over its layer: `x.mean()`; in fast mode, each parameter's own mean, on each of its rows"
     return x.mean() if layers is None else layers.mean(x)
 
+
+# %% ../nbs/07a_more_optimizers.ipynb #la7e0013
 def layer_l2norm(
     x:Tensor, # Shaped like a parameter: one layer
     layers=None, # Fast mode only, as in `layer_mean`
