@@ -5,6 +5,7 @@ Usage: python tools/screenshots.py [_docs] [--out _screenshots] [--widths 1280,4
 For each page and width it writes `OUT/<page>-<width>.png` (the whole page, cut into tiles
 `OUT/<page>-<width>-<i>.png` of at most `--tile` px when it is taller) and prints the page's height and
 whether it scrolls sideways, naming the widest elements that stick out. Exit status 1 if any page does.
+Chromium's window is at least 500 px wide: a narrower width lays the page out in an iframe that wide.
 The site is copied into `OUT/site/` first, with MathJax pointed at a local copy (npm's `mathjax@3`, installed
 into ~/.cache/callbackopt-mathjax on first use) so formulas render offline. OUT gets a `.gitignore` of `*`.
 Needs Debian's `chromium` (or `CHROMIUM=/path/to/chrome`) and Pillow (a fastai dependency) for the tiles.
@@ -66,20 +67,36 @@ def stage(site, dest):
         if mj: s = MATHJAX_CDN.sub(lambda m: (mj/m.group(1)).as_uri(), s)
         f.write_text(s.replace('</body>', PROBE + '</body>', 1))
 
+MIN_WINDOW = 500   # Chromium's narrowest window: a page narrower than this is laid out in an iframe of its own width
+
+FRAME = """<html><body style="margin:0"><iframe id="f" src="{src}" style="width:{w}px;height:{h}px;border:0;display:block"></iframe>
+<script>(function poll(){{ var d = document.getElementById('f').contentDocument, p = d && d.getElementById('__probe');
+  if (!p) return setTimeout(poll, 100);
+  var q = document.createElement('pre'); q.id = '__probe'; q.style.display = 'none'; q.textContent = p.textContent; document.body.appendChild(q); }})();</script>
+</body></html>"""
+
+def url_at(page, width, height):
+    "The URL that lays `page` out `width` px wide: the page, or below Chromium's narrowest window a page framing it"
+    if width >= MIN_WINDOW: return page.resolve().as_uri()
+    f = page.with_name(f'__frame-{page.stem}-{width}.html')
+    f.write_text(FRAME.format(src=page.name, w=width, h=height))
+    return f.resolve().as_uri()
+
 def browse(exe, url, width, height, *args):
     cmd = [exe, '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--allow-file-access-from-files',
-           f'--window-size={width},{height}', '--virtual-time-budget=15000', *args, url]
+           f'--window-size={max(width, MIN_WINDOW)},{height}', '--virtual-time-budget=15000', *args, url]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
 
-def probe(exe, url, width):
-    m = re.search(r'<pre id="__probe"[^>]*>(.*?)</pre>', browse(exe, url, width, 900, '--dump-dom').stdout, re.S)
+def probe(exe, page, width):
+    m = re.search(r'<pre id="__probe"[^>]*>(.*?)</pre>', browse(exe, url_at(page, width, 900), width, 900, '--dump-dom').stdout, re.S)
     return json.loads(m.group(1).replace('&quot;', '"').replace('&lt;', '<').replace('&gt;', '>').replace('&amp;', '&')) if m else None
 
-def tiles(png, tile):
-    "Cut `png` into pieces at most `tile` px tall (kept whole when it is shorter)"
+def tiles(png, tile, width):
+    "Cut `png` to `width` px and into pieces at most `tile` px tall (kept whole when it is shorter)"
     try: from PIL import Image, ImageChops
     except ImportError: return [png]
     im = Image.open(png)
+    if im.width > width: im = im.crop((0, 0, width, im.height)); im.save(png)   # the window's margin right of a framed page
     box = ImageChops.difference(im.convert('RGB'), Image.new('RGB', im.size, im.getpixel((0, im.height - 1)))).getbbox()
     if box and box[3] + 40 < im.height: im = im.crop((0, 0, im.width, box[3] + 40)); im.save(png)   # the margin the capture left below the page
     if im.height <= tile: return [png]
@@ -108,12 +125,12 @@ def main(argv=None):
     bad = 0
     for page in pages:
         for w in map(int, a.widths.split(',')):
-            info = probe(exe, page.resolve().as_uri(), w)
+            info = probe(exe, page, w)
             h = min(int(info['height'] * 1.3) + 600, a.max_height) if info else 2400   # the page can grow after the probe (fonts, MathJax): capture more, trim below
             png = out/f'{page.stem}-{w}.png'
             for old in out.glob(f'{page.stem}-{w}*.png'): old.unlink()
-            browse(exe, page.resolve().as_uri(), w, h, f'--screenshot={png.resolve()}')
-            shots = tiles(png, a.tile) if png.exists() else []
+            browse(exe, url_at(page, w, h), w, h, f'--screenshot={png.resolve()}')
+            shots = tiles(png, a.tile, w) if png.exists() else []
             sideways = bool(info) and info['scrollWidth'] > info['width']
             bad += sideways
             print(f"{page.stem} @{w}: height {info and info['height']}, {len(shots)} png"
