@@ -127,32 +127,29 @@ def resolve_args(
 class Terminated(KeyboardInterrupt): "SIGTERM, raised like Ctrl-C so that the finished results are kept"
 
 @contextmanager
-def _signals():
-    "For the block: the first Ctrl-C or SIGTERM raises (`KeyboardInterrupt`, `Terminated`), later ones are ignored"
+def _on_signals(handler):
+    "For the block, `handler` takes Ctrl-C and SIGTERM (in the main thread; elsewhere signals cannot be handled)"
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    def handler(signum, frame):
-        for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_IGN)   # let the results be saved
-        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try: yield
     finally:
         for s,h in old.items(): signal.signal(s, h)
 
-@contextmanager
+def _signals():
+    "For the block: the first Ctrl-C or SIGTERM raises (`KeyboardInterrupt`, `Terminated`), later ones are ignored"
+    def handler(signum, frame):
+        for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_IGN)   # let the results be saved
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    return _on_signals(handler)
+
 def _exit_on_signal(msg:str):
     "For a block a signal must not interrupt with an exception (importing torch can abort then): print `msg` and exit at once"
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     def handler(signum, frame):
         print(f"\n{msg}", file=sys.stderr, flush=True)
         os._exit(143 if signum == signal.SIGTERM else 130)     # nothing has been written yet: no clean-up to run
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try: yield
-    finally:
-        for s,h in old.items(): signal.signal(s, h)
+    return _on_signals(handler)
 
 def _heavy_imports():
     "Import the training stack (fastai, torch) without its import-time deprecation warnings"
