@@ -1,6 +1,6 @@
 """Why 'layers' mode cuts its buckets at 24 MB: `Lamb(fast=True)` over ResNet-34 in one bucket or in 24 MB buckets, with glibc's malloc as it is or told to keep large blocks.
 
-Usage: python benchmarks/lamb_rows.py [--threads 1] [--rounds 9] [--txt out.txt]
+Usage: python benchmarks/lamb_rows.py [--threads 1] [--rounds 9] [--txt out.txt] [--json out.json]
 
 glibc's `malloc` maps every block over 32 MB from the system afresh and unmaps it when it is freed. A LAMB step over
 one flat buffer of ResNet-34's 21.8M weights makes an 87 MB temporary (the update u, read again after the norms), so
@@ -37,18 +37,22 @@ if __name__ == '__main__':
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--rounds', type=int, default=9)
     ap.add_argument('--txt', default=None)
+    ap.add_argument('--json', default=None, help='also save the rows here')
     ap.add_argument('--case', default=None, help=argparse.SUPPRESS)   # internal: run one case in this process
     a = ap.parse_args()
     if a.case is not None:
         print(json.dumps(one(CASES[a.case][0], a.rounds, a.threads))); sys.exit()
-    out = [f"ResNet-34 (21.8M weights, 110 tensors), Lamb(fast=True) against AdamW(fused=True), {a.threads} thread(s), median of {a.rounds} interleaved rounds",
-           '', f"{'case':46} {'buckets':>7} {'Lamb ms':>8} {'fused ms':>9} {'x fused':>8}"]
+    head = f"ResNet-34 (21.8M weights, 110 tensors), Lamb(fast=True) against AdamW(fused=True), {a.threads} thread(s), median of {a.rounds} interleaved rounds"
+    out, rows = [head, '', f"{'case':46} {'buckets':>7} {'Lamb ms':>8} {'fused ms':>9} {'x fused':>8}"], []
     for name,(mb,env) in CASES.items():
         r = subprocess.run([sys.executable, __file__, '--case', name, '--rounds', str(a.rounds), '--threads', str(a.threads)],
                            capture_output=True, text=True, env={**os.environ, **env}, check=True)
         lamb, fused, nb = json.loads(r.stdout.strip().splitlines()[-1])
         out.append(f"{name:46} {nb:7d} {lamb:8.1f} {fused:9.1f} {lamb/fused:8.2f}")
+        rows.append(dict(case=name, buckets=nb, lamb_ms=lamb, fused_ms=fused))
     txt = '\n'.join(out)
     print(txt)
     if a.txt:
         with open(a.txt, 'w') as f: f.write(txt + '\n')
+    if a.json:
+        with open(a.json, 'w') as f: json.dump(dict(head=head, rows=rows), f, indent=1)
