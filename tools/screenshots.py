@@ -5,7 +5,8 @@ Usage: python tools/screenshots.py [_docs] [--out _screenshots] [--widths 1280,4
 For each page and width it writes `OUT/<page>-<width>.png` (the whole page, cut into tiles
 `OUT/<page>-<width>-<i>.png` of at most `--tile` px when it is taller) and prints the page's height and
 whether it scrolls sideways, naming the widest elements that stick out. Exit status 1 if any page does.
-Chromium's window is at least 500 px wide: a narrower width lays the page out in an iframe that wide.
+Each page is shot inside an iframe of the width asked for (Chromium's window is at least 500 px wide) that grows to the
+page's height, so nothing is cut at the right and nothing but white follows the page.
 The site is copied into `OUT/site/` first, with MathJax pointed at a local copy (npm's `mathjax@3`, installed
 into ~/.cache/callbackopt-mathjax on first use) so formulas render offline. OUT gets a `.gitignore` of `*`.
 Needs Debian's `chromium` (or `CHROMIUM=/path/to/chrome`) and Pillow (a fastai dependency) for the tiles.
@@ -67,19 +68,21 @@ def stage(site, dest):
         if mj: s = MATHJAX_CDN.sub(lambda m: (mj/m.group(1)).as_uri(), s)
         f.write_text(s.replace('</body>', PROBE + '</body>', 1))
 
-MIN_WINDOW = 500   # Chromium's narrowest window: a page narrower than this is laid out in an iframe of its own width
+MIN_WINDOW = 500   # Chromium's narrowest window: each page is laid out in an iframe of the width asked for
 
-FRAME = """<html><body style="margin:0"><iframe id="f" src="{src}" style="width:{w}px;height:{h}px;border:0;display:block"></iframe>
-<script>(function poll(){{ var d = document.getElementById('f').contentDocument, p = d && d.getElementById('__probe');
+# the frame starts 900 px tall and grows to the page's height, so that below the page there is only the frame's white
+FRAME = """<html><body style="margin:0"><iframe id="f" src="{src}" style="width:{w}px;height:900px;border:0;display:block"></iframe>
+<script>(function poll(){{ var f = document.getElementById('f'), d = f.contentDocument, p = d && d.getElementById('__probe');
   if (!p) return setTimeout(poll, 100);
-  var q = document.createElement('pre'); q.id = '__probe'; q.style.display = 'none'; q.textContent = p.textContent; document.body.appendChild(q); }})();</script>
+  if (!document.getElementById('__probe')) {{
+    var q = document.createElement('pre'); q.id = '__probe'; q.style.display = 'none'; q.textContent = p.textContent; document.body.appendChild(q); }}
+  f.style.height = d.documentElement.scrollHeight + 'px'; setTimeout(poll, 200); }})();</script>
 </body></html>"""
 
-def url_at(page, width, height):
-    "The URL that lays `page` out `width` px wide: the page, or below Chromium's narrowest window a page framing it"
-    if width >= MIN_WINDOW: return page.resolve().as_uri()
+def url_at(page, width):
+    "A page framing `page`, `width` px wide (even below Chromium's narrowest window) and as tall as `page`"
     f = page.with_name(f'__frame-{page.stem}-{width}.html')
-    f.write_text(FRAME.format(src=page.name, w=width, h=height))
+    f.write_text(FRAME.format(src=page.name, w=width))
     return f.resolve().as_uri()
 
 def browse(exe, url, width, height, *args):
@@ -88,7 +91,7 @@ def browse(exe, url, width, height, *args):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
 
 def probe(exe, page, width):
-    m = re.search(r'<pre id="__probe"[^>]*>(.*?)</pre>', browse(exe, url_at(page, width, 900), width, 900, '--dump-dom').stdout, re.S)
+    m = re.search(r'<pre id="__probe"[^>]*>(.*?)</pre>', browse(exe, url_at(page, width), width, 900, '--dump-dom').stdout, re.S)
     return json.loads(m.group(1).replace('&quot;', '"').replace('&lt;', '<').replace('&gt;', '>').replace('&amp;', '&')) if m else None
 
 def tiles(png, tile, width):
@@ -129,7 +132,7 @@ def main(argv=None):
             h = min(int(info['height'] * 1.3) + 600, a.max_height) if info else 2400   # the page can grow after the probe (fonts, MathJax): capture more, trim below
             png = out/f'{page.stem}-{w}.png'
             for old in out.glob(f'{page.stem}-{w}*.png'): old.unlink()
-            browse(exe, url_at(page, w, h), w, h, f'--screenshot={png.resolve()}')
+            browse(exe, url_at(page, w), w, h, f'--screenshot={png.resolve()}')
             shots = tiles(png, a.tile, w) if png.exists() else []
             sideways = bool(info) and info['scrollWidth'] > info['width']
             bad += sideways
