@@ -71,7 +71,7 @@ def stage(site, dest):
 MIN_WINDOW = 500   # Chromium's narrowest window: each page is laid out in an iframe of the width asked for
 
 # the frame starts 900 px tall and grows to the page's height, so that below the page there is only the frame's white
-FRAME = """<html><body style="margin:0"><iframe id="f" src="{src}" style="width:{w}px;height:900px;border:0;display:block"></iframe>
+FRAME = """<html style="background:#fff"><body style="margin:0;background:#fff"><iframe id="f" src="{src}" style="width:{w}px;height:900px;border:0;display:block"></iframe>
 <script>(function poll(){{ var f = document.getElementById('f'), d = f.contentDocument, p = d && d.getElementById('__probe');
   if (!p) return setTimeout(poll, 100);
   if (!document.getElementById('__probe')) {{
