@@ -123,9 +123,11 @@ class _Flat:
         return self.t[off:off+n]
 
     def piece(self, off, like):
-        "A tensor with `like`'s shape and strides over elements `off…` of the buffer"
-        t = self._bytes(off, like.numel()).as_strided(like.shape, like.stride())
-        self.given[off] = t      # kept, so that recognising it next step is an identity check
+        "A tensor with `like`'s shape and strides over elements `off…` of the buffer (the one handed out before, if it has them)"
+        t = self.given.get(off)
+        if t is None or t.shape != like.shape or t.stride() != like.stride():
+            t = self._bytes(off, like.numel()).as_strided(like.shape, like.stride())
+            self.given[off] = t      # kept: recognising it next step is an identity check, and a new gradient reuses it
         return t
 
     def holds(self, t, off):
