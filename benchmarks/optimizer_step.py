@@ -98,6 +98,20 @@ class Case:
     @property
     def median(self): return statistics.median(self.times)
 
+def build(specs, shapes, cs, device):
+    "A `Case` for each (name, maker, set_to_none) in `specs`, built in order (each takes its first two steps)"
+    cases = []
+    for name,mk,stn in specs:
+        cases.append(Case(name, mk, shapes, cs, device, stn))
+        print(f'  built {name}: first step {cases[-1].first:.2f} s, second {cases[-1].second:.2f} s', flush=True)
+    return cases
+
+def interleave(cases, rounds, device):
+    "Time one step of every case per round, in an order shuffled afresh each round (so a burst of load hits them all alike)"
+    for r in range(rounds):
+        order = list(cases); random.Random(r).shuffle(order)
+        for c in order: c.time(device)
+
 def bandwidth(device, n=50_000_000, reps=7):
     "Streaming bandwidth in bytes/s: `a.add_(b, alpha=0.1)` over `n` floats moves 12 bytes per element"
     a, b = torch.zeros(n, device=device), torch.ones(n, device=device)
@@ -119,13 +133,8 @@ def compare(device, rounds, chains, quick):
         makers[f'{ch}/ours fast'] = (ours(ch, True), True)
         makers[f'{ch}/ours fast, zero_grad(set_to_none=False)'] = (ours(ch, True), False)
     if 'adam/torch fused' not in makers: makers['adam/torch fused'] = (torch_opts('adam', device)['fused'], True)
-    cases = []
-    for name,(mk,stn) in makers.items():
-        cases.append(Case(name, mk, shapes, cs, device, stn))
-        print(f'  built {name}: first step {cases[-1].first:.2f} s, second {cases[-1].second:.2f} s', flush=True)
-    for r in range(rounds):
-        random.Random(r).shuffle(cases)
-        for c in cases: c.time(device)
+    cases = build([(name, mk, stn) for name,(mk,stn) in makers.items()], shapes, cs, device)
+    interleave(cases, rounds, device)
     ref = next(c for c in cases if c.name == 'adam/torch fused').median
     rows = []
     for c in sorted(cases, key=lambda c: list(makers).index(c.name)):
@@ -201,14 +210,9 @@ def compare_more(device, rounds, algos=None, shapes=None):
     for algo,(o,f,t) in more_algos().items():
         if algos and algo not in algos: continue
         makers = more_makers(algo, o, f, t, device)
-        cases = []
-        for name,mk in makers.items():
-            cases.append(Case(name, mk, shapes, cs, device, set_to_none='set_to_none=False' not in name))
-            print(f'  built {name}: first step {cases[-1].first:.2f} s, second {cases[-1].second:.2f} s', flush=True)
+        cases = build([(name, mk, 'set_to_none=False' not in name) for name,mk in makers.items()], shapes, cs, device)
         n_ref = len(ref.times)
-        for r in range(rounds):
-            order = cases + [ref]; random.Random(r).shuffle(order)
-            for c in order: c.time(device)
+        interleave(cases + [ref], rounds, device)
         ref_ms = 1e3 * statistics.median(ref.times[n_ref:]); all_ref += ref.times[n_ref:]
         by_name = {c.name: c for c in cases}
         tms = [1e3*by_name[k].median for k in makers if '/torch ' in k]
