@@ -290,15 +290,17 @@ class FastStep:
         return self._per_param
 
     def _choose_mode(self, p, statics, hyper):
-        "Run the chain on a 3-element `meta` parameter with empty state: elementwise → 'compile'; per-parameter reductions, all through `layer_mean` → 'layers', else → 'per_param'; other ops → 'loop'"
+        "Run the chain on a 3-element `meta` parameter with empty state: elementwise → 'compile'; per-parameter reductions, all through `layer_mean` or `layer_l2norm` → 'layers', others → 'per_param'; other ops → 'loop'"
         bad, red, keys = check_chain(self.opt.cbs, p, statics, hyper)
         self.tkeys = keys
-        if bad: self._warn(f"fast=True: the steppers run {', '.join(sorted(bad))}, which the flat step cannot take; this optimizer steps parameter by parameter.")
-        if bad: return 'loop'
+        if bad:
+            self._warn(f"fast=True: the steppers run {', '.join(sorted(bad))}, which the flat step cannot take; this optimizer steps parameter by parameter.")
+            return 'loop'
         if not red: return 'compile'
         bad, red, _ = check_chain(self.opt.cbs, p, {**statics, 'layers': _MetaLayers()}, hyper)
         if bad or red: return 'per_param'
-        self.row_keys = _row_keys(self.opt.cbs, p, statics, hyper)
+        try: self.row_keys = _row_keys(self.opt.cbs, p, statics, hyper)
+        except Exception: return 'per_param'     # a chain the dtype probe upsets keeps one call per parameter
         return 'layers'
 
     def _layout(self, gi, pg, hyper):
@@ -480,7 +482,9 @@ class Layers:
         self.valid, self.ids = self.valid.to(device), torch.arange(len(numels), device=device)
         self.numel = torch.tensor(numels, dtype=torch.float64, device=device)
 
-    def tensors(self): return self.seg, self.valid, self.ids, self.numel
+    def tensors(self):
+        "The tensors a compiled step reads (the fast step marks their size dynamic: one graph for buckets of any size)"
+        return self.seg, self.valid, self.ids, self.numel
 
     def sums(self,
         x:Tensor, # The rows of a flat buffer: `[rows, W]`
