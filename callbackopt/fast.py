@@ -136,14 +136,17 @@ class _Flat:
         return isinstance(t, Tensor) and t.data_ptr() == self.ptr + off*self.es and t.dtype == self.dtype and t.device == self.device
 
 class _Bucket:
-    "The parameters of one group that share device, dtype and flags, laid end to end in flat buffers (with their gradients and tensor state)"
-    def __init__(self, params, align=_ALIGN):
-        self.params, p0, self.align = params, params[0], align
+    "The parameters of one group that share device, dtype and flags, laid end to end in flat buffers (with their gradients and tensor state); with `rows` ('layers' mode) each parameter starts a row of `_ROW` elements and the bucket has its `Layers`"
+    def __init__(self, params, rows=False):
+        self.params, p0, self.align = params, params[0], _ROW if rows else _ALIGN
         self.offs, n = [], 0
-        for p in params: self.offs.append(n); n += -(-p.numel() // align) * align
+        for p in params: self.offs.append(n); n += -(-p.numel() // self.align) * self.align
         self.numel, self.dtype, self.device, self.n_steps = n, p0.dtype, p0.device, 0
         self.flat, self.grad, self.tstate = _Flat(n, p0.dtype, p0.device), _Flat(n, p0.dtype, p0.device), {}
         self.flat.t.grad = self.grad.t
+        if rows:
+            self.layers, self.rows = Layers([p.numel() for p in params], _ROW, p0.device), self.flat.t.view(-1, _ROW)
+            self.rows.grad = self.grad.t.view(-1, _ROW)
         self.shapes = [(p.shape, p.stride()) for p in params]
         self.put_params()
 
@@ -318,7 +321,7 @@ class FastStep:
         if self.mode is None and buckets:
             p0, flags = next(iter(buckets.values()))[0], next(iter(buckets))[2]
             self.mode = self._choose_mode(p0, dict(flags), hyper)
-        lay = (list(map(id, ps)), [self._bucket(bps) for bps in buckets.values() for bps in self._split(bps)], rest)
+        lay = (list(map(id, ps)), [_Bucket(bps, rows=self.mode == 'layers') for bps in buckets.values() for bps in self._split(bps)], rest)
         self.layouts[gi] = lay
         return lay[1], lay[2]
 
@@ -332,14 +335,6 @@ class FastStep:
             runs[-1].append(p); size += nb
         return runs
 
-    def _bucket(self, ps):
-        "A bucket for `ps`: in 'layers' mode each parameter starts a row of `_ROW` elements, and the bucket knows its `Layers`"
-        if self.mode != 'layers': return _Bucket(ps)
-        b = _Bucket(ps, _ROW)
-        b.layers, b.rows = Layers([p.numel() for p in ps], _ROW, b.device), b.flat.t.view(-1, _ROW)
-        b.rows.grad = b.grad.t.view(-1, _ROW)
-        return b
-
     def step(self, todo):
         "One optimizer step for `todo`, a list of (param group, params with a gradient)"
         for gi,(pg,ps) in enumerate(todo):
@@ -348,7 +343,8 @@ class FastStep:
             if self.mode == 'loop': self._loop(ps, hyper); continue
             buckets, rest = self._layout(gi, pg, hyper)
             has = {id(p) for p in ps}
-            for b in buckets: self._step_bucket(b, has, hyper)
+            ht = {h: v if h in self.branch_hypers else _scalar(v) for h,v in hyper.items()}   # as the compiled step takes them: made once per group and step
+            for b in buckets: self._step_bucket(b, has, hyper, ht)
             self._loop([p for p in rest if id(p) in has], hyper)
 
     def _loop(self, ps, hyper):
@@ -358,29 +354,29 @@ class FastStep:
 
     def _sort(self, b, has):
         "Group the parameters of `b` that have a gradient by their state (keys, numbers, flags); those the flat step cannot take are 'odd'"
-        state, dst, src, sigs, odd = self.opt.state, [], [], {}, []
+        state, dst, src, sigs, odd, need = self.opt.state, [], [], {}, [], set(self.tkeys)
         for i,p in enumerate(b.params):
             if id(p) not in has: continue
             s, off = state[p], b.offs[i]
             kinds = {k: 'T' if k in b.tstate and b.tstate[k].holds(v, off) else _state_kind(v, p) for k,v in s.items()}   # a piece already in place is cheap to recognise
             keys = tuple(sorted(k for k,v in kinds.items() if v == 'T'))
             fits = b.grad.holds(p.grad, off) or _grad_fits(p)
-            r = None if None in kinds.values() or not fits or not set(self.tkeys) <= set(keys) else b.put(p, i, s, keys, grad=self.mode != 'per_param')
+            r = None if None in kinds.values() or not fits or not need <= set(keys) else b.put(p, i, s, keys, grad=self.mode != 'per_param')
             if r is None: odd.append(p); continue
             dst += r[0]; src += r[1]
             sigs.setdefault((keys, tuple(sorted((k, v) for k,v in s.items() if kinds[k] != 'T' and k not in self.row_keys))), []).append(i)   # state per row is made afresh
         _copy(dst, src)
         return sigs, odd
 
-    def _step_bucket(self, b, has, hyper):
-        "Step the parameters of bucket `b` that have a gradient (ids in `has`); the others are left exactly as they are"
+    def _step_bucket(self, b, has, hyper, ht):
+        "Step the parameters of bucket `b` that have a gradient (ids in `has`); the others are left exactly as they are. `ht`: the hyper-parameters as the compiled step takes them"
         b.put_params()
         if self.mode == 'loop' or not self.tkeys and b.n_steps and self._fresh(b, has):
             b.n_steps += 1
             return self._loop([p for p in b.params if id(p) in has], hyper)
         sigs, odd = self._sort(b, has)
         calls = [(sig, [i]) for sig,idx in sigs.items() for i in idx] if self.mode == 'per_param' else self._whole(b, sigs, odd)
-        ht, nums = {h: v if h in self.branch_hypers else _scalar(v) for h,v in hyper.items()}, {}   # made once per step, not once per call
+        nums = {}   # numeric state per signature, made once, not once per call
         for k,(sig,idx) in enumerate(calls):
             if sig not in nums: nums[sig] = {h:_scalar(v) for h,v in sig[1] if _is_num(v)}
             try: self._call(b, sig, ht, idx, nums[sig])
@@ -444,7 +440,6 @@ class FastStep:
         state = self.opt.state
         for k,v in out.items():
             if self.mode == 'layers' and isinstance(v, Tensor) and v.shape == (p.shape[0], 1):   # a value per row: each parameter keeps its first row's
-                self.row_keys.add(k)
                 for i in idx: state[b.params[i]][k] = v[b.offs[i] // b.align, 0]
                 continue
             if isinstance(v, Tensor) and v.dim() >= 1 and v.numel() == p.numel():     # a new tensor state
